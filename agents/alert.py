@@ -1,0 +1,149 @@
+"""pages.entities (PageEntities) -> alerts (Alert, contract schemas/alerts.v1.json).
+
+Rules live in agents/rules/alerts.json. Pure functions build alerts; each alert_id is a hash of
+its evidence, and the agent emits an id once (table alert_id_to_detected_at), replays included.
+Spike alerts are raised by the mentions aggregator (agents/mentions.py) with spike_alert().
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from itertools import combinations
+from pathlib import Path
+
+import orjson
+
+from agents.records import Alert, AlertEvidence, AlertLeader, LeaderFound, PageEntities
+
+SCHEMA_VERSION = 1
+RULES_FILE = Path(__file__).resolve().parent / "rules" / "alerts.json"
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: str | None = None) -> dict:
+    return orjson.loads(Path(path or RULES_FILE).read_bytes())
+
+
+def alert_id(kind: str, *evidence: str) -> str:
+    """Deterministic: the same kind and evidence always give the same id."""
+    return f"{kind}-" + hashlib.sha256("|".join((kind,) + evidence).encode("utf-8")).hexdigest()[:24]
+
+
+def alert_key(alert: Alert) -> str:
+    """Kafka key of an alert: its first leader's Wikidata id, so one leader's alerts keep their order."""
+    return alert.leaders[0].qid
+
+
+@lru_cache(maxsize=16)
+def _word_pattern(words: tuple[str, ...]) -> re.Pattern:
+    return re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b", re.I)
+
+
+def engagement_alerts(page: PageEntities, rules: dict, detected_at: str) -> list[Alert]:
+    """Two leaders of different countries in one sentence with an engagement word -> one alert per pair."""
+    pattern = _word_pattern(tuple(rules["engagement"]["words"]))
+    sentences = {i: s for leader in page.leaders for i, s in zip(leader.sentence_ids, leader.sentences)}
+    alerts = []
+    for a, b in combinations(sorted(page.leaders, key=lambda l: l.qid), 2):
+        if a.country == b.country:
+            continue
+        for sid in sorted(set(a.sentence_ids) & set(b.sentence_ids)):
+            words = sorted({m.lower() for m in pattern.findall(sentences[sid])})
+            if words:
+                alerts.append(_alert("engagement", [a, b], page, sentences[sid], detected_at, {"words": words}, page.doc_id, a.qid, b.qid))
+                break
+    return alerts
+
+
+def watch_alerts(page: PageEntities, watch_list: frozenset[str], detected_at: str) -> list[Alert]:
+    """A page naming a watched leader -> one alert per (page, leader)."""
+    return [
+        _alert("watch", [leader], page, leader.sentences[0] if leader.sentences else None, detected_at,
+               {"mentions": leader.mentions}, page.doc_id, leader.qid)
+        for leader in page.leaders
+        if leader.qid in watch_list
+    ]
+
+
+def spike_alert(leader: dict, window_start: str, window_end: str, documents: int, previous: list[int],
+                top_documents: list[dict], rules: dict, detected_at: str, backfill: bool) -> Alert | None:
+    """A window's document count vs the EWMA of earlier windows (oldest first) -> a spike alert or None."""
+    spike = rules["spike"]
+    baseline = ewma(previous, spike["ewma_alpha"])
+    if documents < spike["min_documents"] or documents < spike["ratio"] * max(baseline, spike["baseline_floor"]):
+        return None
+    return Alert(
+        alert_id=alert_id("spike", leader["qid"], window_start),
+        schema_version=SCHEMA_VERSION,
+        kind="spike",
+        leaders=[AlertLeader(qid=leader["qid"], name=leader["name"], country=leader["country"])],
+        event_time=window_start,
+        detected_at=detected_at,
+        evidence=[AlertEvidence(doc_id=d["doc_id"], url=d.get("url"), title=d.get("title"), sentence=None) for d in top_documents],
+        backfill=backfill,
+        details={"window_start": window_start, "window_end": window_end, "documents": documents,
+                 "baseline": round(baseline, 3), "ratio": round(documents / max(baseline, spike["baseline_floor"]), 3)},
+    )
+
+
+def ewma(values: list[int], alpha: float) -> float:
+    """Exponentially weighted mean, oldest first; 0.0 for no history."""
+    mean = None
+    for value in values:
+        mean = value if mean is None else alpha * value + (1 - alpha) * mean
+    return float(mean or 0.0)
+
+
+def _alert(kind, leaders: list[LeaderFound], page, sentence, detected_at, details, *evidence) -> Alert:
+    return Alert(
+        alert_id=alert_id(kind, *evidence),
+        schema_version=SCHEMA_VERSION,
+        kind=kind,
+        leaders=[AlertLeader(qid=l.qid, name=l.name, country=l.country) for l in leaders],
+        event_time=page.event_time,
+        detected_at=detected_at,
+        evidence=[AlertEvidence(doc_id=page.doc_id, url=page.url, title=page.title, sentence=sentence)],
+        backfill=page.backfill,
+        details=details,
+    )
+
+
+# ---------------------------------------------------------------- the agent
+
+import logging  # noqa: E402
+
+from agents.app import app, processed, settings, stage_agent  # noqa: E402
+from agents.clean import utc_now_iso  # noqa: E402
+from agents.dead import send_dead_letter  # noqa: E402
+from agents.topics import alerts_topic, pages_entities_topic  # noqa: E402
+
+log = logging.getLogger(__name__)
+alert_id_to_detected_at = app.Table("alert_id_to_detected_at", default=None, key_type=str, value_type=str, partitions=settings.partitions)
+
+
+async def publish_alert(alert: Alert, seen) -> bool:
+    """Send `alert` unless its id was sent before (table `seen`); True when sent."""
+    if seen.get(alert.alert_id):
+        processed["alerts_repeated"] += 1
+        return False
+    seen[alert.alert_id] = alert.detected_at
+    await alerts_topic.send(key=alert_key(alert), value=alert)
+    processed[f"alerts_{alert.kind}"] += 1
+    return True
+
+
+@stage_agent("alert", pages_entities_topic)
+async def raise_alerts(stream):
+    """pages.entities -> alerts: engagement and watch-list alerts, each alert id once."""
+    rules = load_rules(settings.rules_file or None)
+    watch = frozenset(rules["watch"]["leaders"]) | frozenset(settings.watch_list)
+    async for event in stream.events():
+        try:
+            now = utc_now_iso()
+            for alert in engagement_alerts(event.value, rules, now) + watch_alerts(event.value, watch, now):
+                await publish_alert(alert, alert_id_to_detected_at)
+        except Exception as exc:
+            log.exception("alert failed")
+            await send_dead_letter("alert", "internal_error", f"{type(exc).__name__}: {exc}", event.value, event)
+        processed["alert_in"] += 1

@@ -1,0 +1,133 @@
+"""`leaderwatch` commands beyond Faust's own (worker, agents, tables ...): broker, ingest, mentions, alerts, demo."""
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+
+import orjson
+from faust.cli import argument, option
+
+from agents.app import app, settings
+
+
+@app.command(option("--port", type=int, default=9092, help="TCP port (default 9092)."),
+             option("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1)."))
+async def broker(self, port: int, host: str) -> None:
+    """Run the embedded Kafka-protocol broker (tansu, memory storage) in the foreground."""
+    from agents.broker import broker_command
+
+    self.say(f"embedded broker on kafka://{host}:{port} (memory storage: data is lost on exit)")
+    process = await asyncio.create_subprocess_exec(*broker_command(port, host))
+    await process.wait()
+
+
+@app.command(argument("paths", nargs=-1, required=True),
+             option("--published", default=None, help="Published date for every page (ISO 8601), e.g. 2025-11-14."),
+             option("--backfill", is_flag=True, default=False, help="Old pages from an archive: marked backfill."))
+async def ingest(self, paths, published, backfill: bool) -> None:
+    """Publish page files (.html, .html.gz, .txt) or folders of them to pages.raw."""
+    from agents.ingest import iter_page_files, publish_pages
+
+    files = list(iter_page_files(paths))
+    sent = await publish_pages(settings, files, published, backfill)
+    self.say(f"sent {sent} pages to {settings.topic_raw}")
+
+
+@app.command(argument("paths", nargs=-1, required=True),
+             option("--published", default=None, help="Published date for every page, if the pages carry none."))
+async def backfill(self, paths, published) -> None:
+    """Load an archive of old pages (same as `ingest --backfill`)."""
+    from agents.ingest import iter_page_files, publish_pages
+
+    files = list(iter_page_files(paths))
+    sent = await publish_pages(settings, files, published, backfill=True)
+    self.say(f"sent {sent} backfill pages to {settings.topic_raw}")
+
+
+@app.command(option("--top", type=int, default=20, help="How many leaders (default 20)."),
+             option("--leader", default=None, help="One leader's windows, by Wikidata id."),
+             option("--json", "as_json", is_flag=True, default=False, help="Print JSON."))
+async def mentions(self, top: int, leader, as_json: bool) -> None:
+    """Print the live leader mentions table (from a running worker's web server)."""
+    path = f"/mentions/{leader}/" if leader else f"/mentions/?top={top}"
+    data = fetch_json(settings.web_url + path)
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    elif leader:
+        print_windows(data)
+    else:
+        print_table(data["leaders"])
+
+
+@app.command(option("--follow", is_flag=True, default=False, help="Keep waiting for new alerts."),
+             option("--kind", default=None, help="Only this kind (engagement, spike, watch)."),
+             option("--leader", default=None, help="Only alerts naming this Wikidata id."),
+             option("--json", "as_json", is_flag=True, default=False, help="Print the raw JSON messages."))
+async def alerts(self, follow: bool, kind, leader, as_json: bool) -> None:
+    """Print the alerts on the alerts topic, oldest first."""
+    from agents.follow import read_topic
+
+    async for value in read_topic(settings, settings.topic_alerts, follow=follow):
+        alert = orjson.loads(value)
+        if (kind and alert["kind"] != kind) or (leader and leader not in {l["qid"] for l in alert["leaders"]}):
+            continue
+        print(orjson.dumps(alert).decode() if as_json else format_alert(alert), flush=True)
+
+
+@app.command(argument("paths", nargs=-1),
+             option("--follow", is_flag=True, default=False, help="Keep running; show the table updating live."),
+             option("--published", default=None, help="Published date for the given pages."))
+async def demo(self, paths, follow: bool, published) -> None:
+    """Broker + worker + pages in: print the leader table and alerts (what ./scripts/run does)."""
+    from agents.demo import run_demo
+
+    await run_demo(settings, list(paths), follow=follow, published=published)
+
+
+# ---------------------------------------------------------------- printing
+
+def fetch_json(url: str, timeout: float = 5.0):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return orjson.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return orjson.loads(exc.read())
+    except urllib.error.URLError as exc:
+        raise SystemExit(f"no worker answers at {url} ({exc.reason}); start one with `leaderwatch worker`") from None
+
+
+def print_table(rows: list[dict], title: str = "Leader mentions") -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in ("leader", "country", "Wikidata", "documents", "mentions"):
+        table.add_column(column, justify="right" if column in ("documents", "mentions") else "left")
+    for row in rows:
+        table.add_row(row["name"], row["country"], row["qid"], str(row["docs"]), str(row["mentions"]))
+    Console().print(table)
+
+
+def print_windows(data: dict) -> None:
+    if "error" in data:
+        print(data["error"])
+        return
+    print(f"{data['name']} ({data['country']}, {data['qid']}): {data['docs']} documents, {data['mentions']} mentions")
+    for window in data["windows"]:
+        print(f"  {window['window_start']}  {window['docs']:>5} docs  {window['mentions']:>6} mentions")
+
+
+def format_alert(alert: dict) -> str:
+    names = " & ".join(f"{l['name']} ({l['country']})" for l in alert["leaders"])
+    evidence = alert["evidence"][0] if alert["evidence"] else {}
+    line = f"[{alert['kind']}] {alert['event_time']} {names}"
+    if alert["kind"] == "spike":
+        d = alert["details"]
+        line += f": {d['documents']} documents in window {d['window_start']} (baseline {d['baseline']})"
+    elif evidence.get("sentence"):
+        line += f': "{evidence["sentence"][:200]}"'
+    if alert.get("backfill"):
+        line += " (backfill)"
+    return line + (f"\n    {evidence.get('title') or ''} <{evidence.get('url')}>" if evidence.get("url") else "")

@@ -1,0 +1,111 @@
+"""pages.clean (PageCleaned) -> pages.entities (PageEntities): the leaders each page names.
+
+extract_leaders() is pure: text + event date -> LeaderFound per person, with mention count,
+surface forms, character offsets, the sentences they appear in and the office held that day.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from agents.leaders.gazetteer import Gazetteer
+from agents.leaders.matcher import LeaderMatcher, Mention
+from agents.leaders.sentences import sentence_index, split_sentences
+from agents.records import LeaderFound, PageCleaned, PageEntities
+
+MAX_SENTENCES_PER_LEADER = 20  # evidence kept per leader; counts stay exact
+
+
+def find_leaders(text: str, day: date | None, matcher: LeaderMatcher) -> list[LeaderFound]:
+    """Text as of `day` -> one LeaderFound per person named, in order of first mention."""
+    mentions = matcher.find(text, day)
+    if not mentions:
+        return []
+    spans = split_sentences(text)
+    by_person: dict[str, list[Mention]] = {}
+    for mention in mentions:
+        by_person.setdefault(mention.qid, []).append(mention)
+    return [_leader(matcher.gazetteer, qid, found, text, spans, day) for qid, found in by_person.items()]
+
+
+def extract_page(page: PageCleaned, matcher: LeaderMatcher) -> PageEntities:
+    """PageCleaned -> PageEntities (possibly with no leaders)."""
+    day = date.fromisoformat(page.event_time[:10]) if page.event_time else None
+    text = f"{page.title}\n\n{page.text}" if page.title and page.title not in page.text[:500] else page.text
+    return PageEntities(
+        doc_id=page.doc_id,
+        url=page.url,
+        title=page.title,
+        language=page.language,
+        event_time=page.event_time,
+        fetched_at=page.fetched_at,
+        content_hash=page.content_hash,
+        leaders=find_leaders(text, day, matcher),
+        backfill=page.backfill,
+    )
+
+
+def office_on(gazetteer: Gazetteer, qid: str, day: date | None) -> str | None:
+    """ "Prime Minister of Japan" on `day`, "former Prime Minister of Japan" after, None before/unknown."""
+    person = gazetteer.persons[qid]
+    if day is None:
+        return None
+    term = person.term_at(day)
+    if term:
+        return gazetteer.office_title(term)
+    past = person.held_before(day)
+    return f"former {gazetteer.office_title(past)}" if past else None
+
+
+def _leader(gazetteer, qid, mentions, text, spans, day) -> LeaderFound:
+    person = gazetteer.persons[qid]
+    sentence_ids = sorted({sentence_index(spans, m.start) for m in mentions})
+    return LeaderFound(
+        qid=qid,
+        name=person.name,
+        country=_country_at(person, day),
+        office=office_on(gazetteer, qid, day),
+        mentions=len(mentions),
+        surfaces=sorted({m.surface for m in mentions}),
+        offsets=[[m.start, m.end] for m in mentions],
+        sentence_ids=sentence_ids[:MAX_SENTENCES_PER_LEADER],
+        sentences=[" ".join(text[spans[i][0]:spans[i][1]].split()) for i in sentence_ids[:MAX_SENTENCES_PER_LEADER]],
+    )
+
+
+def _country_at(person, day) -> str:
+    """The country led on `day` (the primary one when several, e.g. Charles III), else the primary one."""
+    countries = {t.country for t in person.terms if day and t.covers(day)}
+    return person.country if person.country in countries or not countries else sorted(countries)[0]
+
+
+# ---------------------------------------------------------------- the agent
+
+import logging  # noqa: E402
+
+from agents.app import processed, settings, stage_agent  # noqa: E402
+from agents.dead import send_dead_letter  # noqa: E402
+from agents.leaders.gazetteer import default_gazetteer, load_gazetteer  # noqa: E402
+from agents.topics import pages_clean_topic, pages_entities_topic  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+
+def build_matcher() -> LeaderMatcher:
+    gazetteer = load_gazetteer(settings.gazetteer_file) if settings.gazetteer_file else default_gazetteer()
+    return LeaderMatcher(gazetteer)
+
+
+@stage_agent("extract", pages_clean_topic)
+async def extract_leaders(stream):
+    """pages.clean -> pages.entities: find the leaders each page names, linked to Wikidata."""
+    matcher = build_matcher()
+    async for event in stream.events():
+        try:
+            entities = extract_page(event.value, matcher)
+        except Exception as exc:
+            log.exception("extract failed")
+            await send_dead_letter("extract", "internal_error", f"{type(exc).__name__}: {exc}", event.value, event)
+        else:
+            await pages_entities_topic.send(key=entities.doc_id, value=entities)
+            processed["extract_out"] += 1
+        processed["extract_in"] += 1

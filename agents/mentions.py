@@ -1,0 +1,183 @@
+"""pages.entities -> leaderwatch.mention-updates (keyed by qid) -> the live per-leader tables.
+
+Two hops so every table is written from the partition that owns its key:
+  count_mentions      (by doc_id)  doc_to_contribution: what each document last contributed;
+                                   a page seen again unchanged sends nothing, a changed page
+                                   sends "doc D now gives leader Q n mentions" (0 = withdrawn)
+  aggregate_mentions  (by qid)     leader_to_mentions        qid -> {name, country, docs, mentions}
+                                   leader_doc_to_mentions    "qid|doc_id" -> {mentions, window}
+                                   leader_window_to_mentions "qid|window_start" -> {docs, mentions, ...}
+Applying an update is idempotent: re-delivery (at-least-once) and replays never double-count.
+Windows are tumbling, in event time (the page's published time), size settings.window_seconds.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+
+from agents.records import MentionUpdate, PageEntities
+
+
+def contribution(page: PageEntities) -> dict[str, int]:
+    """qid -> mentions this page contributes."""
+    return {leader.qid: leader.mentions for leader in page.leaders}
+
+
+def fingerprint(page: PageEntities) -> str:
+    """Changes when the text or what was extracted from it changes."""
+    parts = [page.content_hash, page.event_time] + [f"{q}:{n}" for q, n in sorted(contribution(page).items())]
+    return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()[:24]
+
+
+def mention_updates(page: PageEntities, previous: dict | None) -> list[MentionUpdate]:
+    """A page and what it contributed before (None: new) -> the updates to send, [] if unchanged."""
+    if previous and previous.get("fingerprint") == fingerprint(page):
+        return []
+    now = contribution(page)
+    names = {leader.qid: (leader.name, leader.country) for leader in page.leaders}
+    names.update({q: tuple(v) for q, v in (previous or {}).get("names", {}).items() if q not in names})
+    qids = sorted(set(now) | set((previous or {}).get("leaders", {})))
+    return [
+        MentionUpdate(qid=q, doc_id=page.doc_id, name=names[q][0], country=names[q][1], mentions=now.get(q, 0),
+                      event_time=page.event_time, url=page.url, title=page.title, backfill=page.backfill)
+        for q in qids
+    ]
+
+
+def window_start(event_time: str, window_seconds: int) -> str:
+    """The start of the tumbling window holding `event_time`, as ISO UTC."""
+    moment = datetime.fromisoformat(event_time.replace("Z", "+00:00")).timestamp()
+    start = int(moment // window_seconds * window_seconds)
+    return datetime.fromtimestamp(start, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def shift_window(start: str, window_seconds: int, count: int) -> str:
+    moment = datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp() + count * window_seconds
+    return datetime.fromtimestamp(moment, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def apply_update(update: MentionUpdate, previous: dict | None, window: str) -> tuple[dict | None, list[tuple[str, int, int]]]:
+    """An update and the doc's previous contribution to this leader -> (new contribution,
+    [(window, d_docs, d_mentions)]) ; [] when nothing changes (a re-delivered update)."""
+    new = {"mentions": update.mentions, "window": window} if update.mentions > 0 else None
+    if new == previous:
+        return new, []
+    deltas = []
+    if previous:
+        deltas.append((previous["window"], -1, -previous["mentions"]))
+    if new:
+        deltas.append((window, 1, update.mentions))
+    return new, deltas
+
+
+# ---------------------------------------------------------------- tables and agents
+
+import logging  # noqa: E402
+
+from agents.alert import load_rules, spike_alert  # noqa: E402
+from agents.app import app, processed, settings, stage_agent  # noqa: E402
+from agents.clean import utc_now_iso  # noqa: E402
+from agents.dead import send_dead_letter  # noqa: E402
+from agents.topics import alerts_topic, mention_updates_topic, pages_entities_topic  # noqa: E402
+
+log = logging.getLogger(__name__)
+_table = dict(default=None, key_type=str, partitions=settings.partitions)
+doc_to_contribution = app.Table("doc_to_contribution", value_type=dict, **_table)
+leader_to_mentions = app.Table("leader_to_mentions", value_type=dict, **_table)
+leader_doc_to_mentions = app.Table("leader_doc_to_mentions", value_type=dict, **_table)
+leader_window_to_mentions = app.Table("leader_window_to_mentions", value_type=dict, **_table)
+
+
+@stage_agent("mentions", pages_entities_topic)
+async def count_mentions(stream):
+    """pages.entities -> mention updates: what each document (newly or differently) contributes."""
+    async for event in stream.events():
+        page = event.value
+        try:
+            previous = doc_to_contribution.get(page.doc_id)
+            updates = mention_updates(page, previous)
+            for update in updates:
+                await mention_updates_topic.send(key=update.qid, value=update)
+                processed["mention_updates_sent"] += 1
+            if updates or previous is None:
+                doc_to_contribution[page.doc_id] = {
+                    "fingerprint": fingerprint(page),
+                    "leaders": contribution(page),
+                    "names": {l.qid: [l.name, l.country] for l in page.leaders},
+                }
+            else:
+                processed["documents_seen_again"] += 1
+        except Exception as exc:
+            log.exception("count_mentions failed")
+            await send_dead_letter("mentions", "internal_error", f"{type(exc).__name__}: {exc}", page, event)
+        processed["mentions_in"] += 1
+
+
+@stage_agent("mentions", mention_updates_topic)
+async def aggregate_mentions(stream):
+    """mention updates -> leader_to_mentions (totals) and leader_window_to_mentions (event-time windows)."""
+    rules = load_rules(settings.rules_file or None)
+    async for update in stream:
+        try:
+            await _aggregate(update, rules)
+        except Exception as exc:
+            log.exception("aggregate_mentions failed")
+            await send_dead_letter("mentions", "internal_error", f"{type(exc).__name__}: {exc}", update)
+        processed["mention_updates_applied"] += 1
+
+
+async def _aggregate(update: MentionUpdate, rules: dict) -> None:
+    key = f"{update.qid}|{update.doc_id}"
+    window = window_start(update.event_time, settings.window_seconds)
+    new, deltas = apply_update(update, leader_doc_to_mentions.get(key), window)
+    if not deltas:
+        return
+    if new:
+        leader_doc_to_mentions[key] = new
+    else:
+        leader_doc_to_mentions.pop(key, None)
+    totals = dict(leader_to_mentions.get(update.qid) or {"qid": update.qid, "docs": 0, "mentions": 0})
+    totals.update(name=update.name, country=update.country)
+    for window_key, d_docs, d_mentions in deltas:
+        totals["docs"] += d_docs
+        totals["mentions"] += d_mentions
+        counts = dict(leader_window_to_mentions.get(f"{update.qid}|{window_key}") or {"docs": 0, "mentions": 0, "top": []})
+        counts["docs"] += d_docs
+        counts["mentions"] += d_mentions
+        if d_docs > 0 and len(counts["top"]) < rules["spike"]["top_documents"]:
+            counts["top"] = counts["top"] + [{"doc_id": update.doc_id, "url": update.url, "title": update.title}]
+        leader_window_to_mentions[f"{update.qid}|{window_key}"] = counts
+        if d_docs > 0 and not counts.get("alerted"):
+            await _maybe_spike(update, totals, window_key, counts, rules)
+    leader_to_mentions[update.qid] = totals
+
+
+async def _maybe_spike(update: MentionUpdate, leader: dict, window: str, counts: dict, rules: dict) -> None:
+    """Raise a spike alert once per (leader, window) when the count crosses the rule."""
+    if update.backfill and not settings.alert_backfill_spikes:
+        return
+    n = rules["spike"]["baseline_windows"]
+    previous = [
+        (leader_window_to_mentions.get(f"{update.qid}|{shift_window(window, settings.window_seconds, -k)}") or {}).get("docs", 0)
+        for k in range(n, 0, -1)
+    ]
+    alert = spike_alert(leader, window, shift_window(window, settings.window_seconds, 1), counts["docs"], previous,
+                        counts["top"], rules, utc_now_iso(), update.backfill)
+    if alert:
+        leader_window_to_mentions[f"{update.qid}|{window}"] = {**counts, "alerted": alert.alert_id}
+        await alerts_topic.send(key=alert.leaders[0].qid, value=alert)
+        processed["alerts_spike"] += 1
+
+
+def top_leaders(limit: int = 20) -> list[dict]:
+    """The live table, most documents first."""
+    rows = [dict(v) for _, v in leader_to_mentions.items() if v and v.get("docs", 0) > 0]
+    return sorted(rows, key=lambda r: (-r["docs"], -r["mentions"], r["name"]))[:limit]
+
+
+def leader_windows(qid: str) -> list[dict]:
+    """One leader's windows, oldest first (scans this worker's partitions)."""
+    prefix = f"{qid}|"
+    rows = [{"window_start": k[len(prefix):], "docs": v["docs"], "mentions": v["mentions"], "alerted": v.get("alerted")}
+            for k, v in leader_window_to_mentions.items() if k.startswith(prefix) and v and v["docs"] > 0]
+    return sorted(rows, key=lambda r: r["window_start"])

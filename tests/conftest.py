@@ -1,0 +1,91 @@
+"""Shared fixtures: the broker (embedded tansu, or LEADERWATCH_BROKER), workers, topics, corpus paths."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import gzip
+import os
+import uuid
+from pathlib import Path
+
+import orjson
+import pytest
+
+from agents.broker import embedded_broker, free_port
+from agents.settings import Settings
+
+TESTS_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = TESTS_DIR.parent
+SHARED_DIR = PROJECT_DIR.parent / "shared"
+AEB_DIR = SHARED_DIR / "corpus" / "aeb"
+TAKAICHI_PAGE = TESTS_DIR / "data" / "takaichi-kim-2025-11-14.html"
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+
+
+def aeb_html(page_id: str) -> str:
+    from agents.clean import decode_bytes
+
+    return decode_bytes(gzip.decompress((AEB_DIR / f"{page_id}.html.gz").read_bytes()))
+
+
+@pytest.fixture(scope="session")
+def broker_url(tmp_path_factory):
+    """A real Kafka-protocol broker: LEADERWATCH_BROKER if set, else the embedded one."""
+    if os.environ.get("LEADERWATCH_BROKER"):
+        yield os.environ["LEADERWATCH_BROKER"]
+        return
+    with embedded_broker(log_path=tmp_path_factory.mktemp("broker") / "broker.log") as url:
+        yield url
+
+
+@pytest.fixture
+def settings_factory(broker_url, tmp_path):
+    """Settings for one isolated pipeline: unique app id, topic names, web port and data dir."""
+
+    def make(**overrides) -> Settings:
+        tag = uuid.uuid4().hex[:8]
+        base = Settings(
+            app_id=f"lw-test-{tag}", broker=broker_url, web_port=free_port(), datadir=str(tmp_path / f"data-{tag}"),
+            partitions=2, topic_raw=f"t{tag}.pages.raw", topic_clean=f"t{tag}.pages.clean",
+            topic_entities=f"t{tag}.pages.entities", topic_alerts=f"t{tag}.alerts", topic_dead=f"t{tag}.pages.dead",
+            topic_mention_updates=f"t{tag}.mention-updates",
+        )
+        return dataclasses.replace(base, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    """start_worker(settings) -> a running, ready worker process; all stopped after the test."""
+    from agents.demo import wait_until_ready, worker_process
+
+    stack = contextlib.ExitStack()
+
+    def start(settings: Settings):
+        process = stack.enter_context(worker_process(settings, tmp_path / f"{settings.app_id}.log"))
+        try:
+            wait_until_ready(settings, process, timeout=60)
+        except Exception:
+            print((tmp_path / f"{settings.app_id}.log").read_text()[-5000:])
+            raise
+        return process
+
+    yield start
+    stack.close()
+
+
+async def read_all(settings: Settings, topic: str, expect: int = 0, timeout: float = 60.0) -> list[dict]:
+    """Every message on `topic` (JSON), waiting until at least `expect` are there."""
+    from agents.follow import read_topic
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        values = [orjson.loads(v) async for v in read_topic(settings, topic, idle_timeout=1.0)]
+        if len(values) >= expect or asyncio.get_running_loop().time() > deadline:
+            return values
+        await asyncio.sleep(0.5)

@@ -1,0 +1,105 @@
+"""The whole flow on a real broker: pages.raw -> pages.clean -> pages.entities -> alerts + the live table."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from agents.cli import fetch_json
+from agents.demo import wait_until_done
+from agents.ingest import publish_pages
+from agents.schemas import validator_for
+from tests.conftest import TAKAICHI_PAGE, read_all
+
+pytestmark = pytest.mark.integration
+
+TAKAICHI, KIM = "Q1705028", "Q56226"
+
+
+def assert_valid(schema: str, messages: list[dict]) -> None:
+    validator = validator_for(schema)
+    for message in messages:
+        errors = list(validator.iter_errors(message))
+        assert not errors, f"{schema}: {errors[0].message} in {message}"
+
+
+async def test_takaichi_kim_page_flows_to_entities_table_and_engagement_alert(settings_factory, start_worker, tmp_path):
+    settings = settings_factory()
+    start_worker(settings)
+    page = tmp_path / "takaichi.html"
+    page.write_bytes(TAKAICHI_PAGE.read_bytes())
+
+    await publish_pages(settings, [page], show_progress=False)
+    await wait_until_done(settings, 1, timeout=60)
+
+    cleaned = await read_all(settings, settings.topic_clean, expect=1)
+    assert_valid("pages.clean.v1.json", cleaned)
+    assert cleaned[0]["event_time"].startswith("2025-11-14")
+    assert "Sabae" not in cleaned[0]["text"] and "Most read" not in cleaned[0]["text"]  # boilerplate gone
+
+    entities = await read_all(settings, settings.topic_entities, expect=1)
+    assert_valid("pages.entities.v1.json", entities)
+    leaders = {l["qid"]: l for l in entities[0]["leaders"]}
+    assert set(leaders) == {TAKAICHI, KIM}
+    assert leaders[TAKAICHI]["country"] == "JP" and leaders[KIM]["country"] == "KP"
+    assert leaders[TAKAICHI]["office"] == "Prime Minister of Japan"
+
+    table = {row["qid"]: row for row in fetch_json(settings.web_url + "/mentions/")["leaders"]}
+    assert table[TAKAICHI]["docs"] == 1 and table[KIM]["docs"] == 1
+    assert table[TAKAICHI]["mentions"] == leaders[TAKAICHI]["mentions"]
+    windows = fetch_json(settings.web_url + f"/mentions/{TAKAICHI}/")["windows"]
+    assert [w["window_start"][:10] for w in windows] == ["2025-11-14"]
+
+    alerts = await read_all(settings, settings.topic_alerts, expect=1)
+    assert_valid("alerts.v1.json", alerts)
+    engagement = [a for a in alerts if a["kind"] == "engagement"]
+    assert len(engagement) == 1
+    assert {l["qid"] for l in engagement[0]["leaders"]} == {TAKAICHI, KIM}
+    assert "talks" in engagement[0]["evidence"][0]["sentence"]
+
+
+async def test_bad_inputs_go_to_dead_letters_and_the_worker_keeps_running(settings_factory, start_worker, tmp_path):
+    """Binary, truncated, huge, wrong charset and malformed envelopes: each a dead letter with a reason."""
+    from aiokafka import AIOKafkaProducer
+    import orjson
+
+    settings = settings_factory(max_page_bytes=200_000)
+    start_worker(settings)
+    good = orjson.loads(orjson.dumps({"url": "https://x.example/ok", "fetched_at": "2025-11-14T08:00:00Z",
+                                      "body": TAKAICHI_PAGE.read_text()}))
+    bad = {
+        "malformed_envelope": b'{"url": "https://x.example/broken", "body": "<html',
+        "schema_invalid": orjson.dumps({"url": 5, "body": "<p>hi</p>"}),
+        "binary": orjson.dumps({"url": "https://x.example/bin", "fetched_at": "2025-11-14",
+                                "body": bytes(range(256)).decode("latin-1") * 20}),
+        "bad_charset": orjson.dumps({"url": "https://x.example/cs", "fetched_at": "2025-11-14",
+                                     "body": "<p>" + "caf\ufffd na\ufffdve " * 200 + "</p>"}),
+        "too_large": orjson.dumps({"url": "https://x.example/huge", "fetched_at": "2025-11-14",
+                                   "body": "<p>" + "word " * 100_000 + "</p>"}),
+        "not_utf8": "{\"url\": \"caf\u00e9\"}".encode("latin-1"),
+    }
+    producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap)
+    await producer.start()
+    try:
+        for reason, value in bad.items():
+            await producer.send_and_wait(settings.topic_raw, value, key=reason.encode())
+        truncated = TAKAICHI_PAGE.read_text()[:1500]  # cut mid-article: still usable text
+        await producer.send_and_wait(settings.topic_raw, orjson.dumps({**good, "url": "https://x.example/cut", "body": truncated}))
+        await producer.send_and_wait(settings.topic_raw, orjson.dumps(good))
+    finally:
+        await producer.stop()
+
+    await wait_until_done(settings, len(bad) + 2, timeout=60)
+    dead = await read_all(settings, settings.topic_dead, expect=len(bad))
+    assert_valid("pages.dead.v1.json", dead)
+    reasons = {d["key"]: d["reason"] for d in dead}
+    assert reasons == {"malformed_envelope": "malformed_envelope", "schema_invalid": "schema_invalid", "binary": "binary",
+                       "bad_charset": "bad_charset", "too_large": "too_large", "not_utf8": "malformed_envelope"}
+    huge = next(d for d in dead if d["key"] == "too_large")
+    assert huge["input_truncated"] and len(huge["input"]) <= settings.dead_letter_input_bytes < huge["input_bytes"]
+    assert all(d["error"] and d["stage"] == "clean" for d in dead)
+
+    entities = await read_all(settings, settings.topic_entities, expect=2)
+    assert len(entities) == 2  # the good page and the truncated one: nothing else lost
+    assert all(any(l["qid"] == TAKAICHI for l in e["leaders"]) for e in entities)
+    await asyncio.sleep(0)
