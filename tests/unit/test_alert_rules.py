@@ -1,0 +1,64 @@
+"""Alert rules as pure functions: engagement, watch, spike, ids."""
+from __future__ import annotations
+
+from agents.alert import alert_id, engagement_alerts, ewma, load_rules, spike_alert, watch_alerts
+from agents.records import LeaderFound, PageEntities
+from agents.schemas import validator_for
+
+RULES = load_rules()
+ALERTS = validator_for("alerts.v1.json")
+
+
+def leader(qid, country, sentence_ids, sentences):
+    return LeaderFound(qid=qid, name=qid, country=country, office=None, mentions=len(sentence_ids), surfaces=[qid],
+                       offsets=[[0, 1]] * len(sentence_ids), sentence_ids=sentence_ids, sentences=sentences)
+
+
+def page(*leaders, doc_id="d1") -> PageEntities:
+    return PageEntities(doc_id=doc_id, url="https://x.example/1", title="t", language="en", event_time="2025-11-14T06:30:00Z",
+                        fetched_at="2025-11-14T07:00:00Z", content_hash="h", leaders=list(leaders))
+
+
+TALKS = "Takaichi seeks face-to-face talks with Kim."
+
+
+def test_engagement_needs_two_countries_one_sentence_and_a_word():
+    alerts = engagement_alerts(page(leader("Q1", "JP", [0], [TALKS]), leader("Q2", "KP", [0], [TALKS])), RULES, "2025-11-14T07:00:00Z")
+    assert len(alerts) == 1 and alerts[0].details == {"words": ["face-to-face", "talks"]}
+    assert not list(ALERTS.iter_errors(orjson_dict(alerts[0])))
+    same_country = page(leader("Q1", "JP", [0], [TALKS]), leader("Q3", "JP", [0], [TALKS]))
+    assert engagement_alerts(same_country, RULES, "now") == []
+    no_word = "Takaichi and Kim were both born in spring."
+    assert engagement_alerts(page(leader("Q1", "JP", [0], [no_word]), leader("Q2", "KP", [0], [no_word])), RULES, "now") == []
+    apart = page(leader("Q1", "JP", [0], ["Takaichi spoke of talks."]), leader("Q2", "KP", [1], ["Kim was silent."]))
+    assert engagement_alerts(apart, RULES, "now") == []
+
+
+def test_alert_ids_are_deterministic():
+    p = page(leader("Q1", "JP", [0], [TALKS]), leader("Q2", "KP", [0], [TALKS]))
+    first = engagement_alerts(p, RULES, "2025-11-14T07:00:00Z")[0]
+    later = engagement_alerts(p, RULES, "2026-01-01T00:00:00Z")[0]
+    assert first.alert_id == later.alert_id == alert_id("engagement", "d1", "Q1", "Q2")
+    assert engagement_alerts(page(*p.leaders, doc_id="d2"), RULES, "now")[0].alert_id != first.alert_id
+
+
+def test_watch_list():
+    p = page(leader("Q1", "JP", [0], [TALKS]), leader("Q2", "KP", [0], [TALKS]))
+    assert [a.leaders[0].qid for a in watch_alerts(p, frozenset({"Q2"}), "now")] == ["Q2"]
+
+
+def test_spike_needs_minimum_and_multiple_of_baseline():
+    who = {"qid": "Q1", "name": "n", "country": "JP"}
+    args = dict(window_start="2025-11-14T06:00:00Z", window_end="2025-11-14T07:00:00Z", top_documents=[{"doc_id": "d"}],
+                rules=RULES, detected_at="2025-11-14T07:00:00Z", backfill=False)
+    assert spike_alert(who, documents=4, previous=[0] * 24, **args) is None  # below min_documents
+    assert spike_alert(who, documents=6, previous=[3] * 24, **args) is None  # only 2x baseline
+    alert = spike_alert(who, documents=6, previous=[0] * 23 + [1], **args)
+    assert alert and alert.kind == "spike" and alert.details["documents"] == 6
+    assert not list(ALERTS.iter_errors(orjson_dict(alert)))
+    assert ewma([], 0.3) == 0.0 and ewma([2, 2, 2], 0.3) == 2.0
+
+
+def orjson_dict(record):
+    import orjson
+    return orjson.loads(record.dumps())

@@ -1,0 +1,92 @@
+"""clean_page and the envelope checks, on inline pages and saved real ones."""
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from agents.clean import (CleanOptions, Rejected, canonical_url, clean_page, make_doc_id, parse_envelope, to_iso)
+from agents.schemas import validator_for
+from tests.conftest import AEB_DIR, TAKAICHI_PAGE, aeb_html, read_jsonl
+
+RAW = validator_for("pages.raw.v1.json")
+
+
+def envelope(body, **extra):
+    return {"url": "https://news.example.org/a?utm_source=x#top", "fetched_at": "2025-11-20T10:00:00Z", "body": body, **extra}
+
+
+def test_takaichi_page_text_metadata_and_event_time():
+    page = clean_page(envelope(TAKAICHI_PAGE.read_text()))
+    assert page.title == "Japan's PM eyes face-to-face talks with Kim Jong Un"
+    assert page.event_time.startswith("2025-11-14")
+    assert "Sanae Takaichi" in page.text and "Most read" not in page.text and "Privacy" not in page.text
+    assert page.language == "en"
+    # the page's canonical link decides the doc_id, not the crawler's URL
+    assert page.doc_id == make_doc_id("https://news.example.org/world/asia/2025/11/14/japan-pm-eyes-talks-with-kim-jong-un", page.text)
+    assert not page.backfill or page.event_time < "2025-11-13"
+
+
+def test_published_at_from_the_envelope_wins_and_old_pages_are_backfill():
+    page = clean_page(envelope("Plain words about Sanae Takaichi.", content_type="text/plain", published_at="2023-09-19"))
+    assert page.event_time == "2023-09-19T00:00:00Z" and page.backfill
+    fresh = clean_page(envelope("Plain words.", content_type="text/plain", published_at="2025-11-20T09:00:00+01:00"))
+    assert fresh.event_time == "2025-11-20T08:00:00Z" and not fresh.backfill
+
+
+def test_doc_id_is_stable_across_tracking_parameters_and_falls_back_to_content():
+    a = clean_page(envelope("Same text.", content_type="text/plain"))
+    b = clean_page({**envelope("Same text.", content_type="text/plain"), "url": "http://www.news.example.org/a/"})
+    assert a.doc_id == b.doc_id
+    no_url = clean_page({**envelope("Same   text.", content_type="text/plain"), "url": None})
+    assert no_url.doc_id == make_doc_id(None, "Same text.") != a.doc_id
+    assert canonical_url("HTTPS://WWW.Example.org:443/x/?b=2&a=1&fbclid=z") == "https://example.org/x?a=1&b=2"
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b"", "malformed_envelope"),
+    (b"not json", "malformed_envelope"),
+    (b"[1, 2]", "malformed_envelope"),
+    (orjson.dumps({"body": "x"}), "schema_invalid"),  # no fetched_at
+    (orjson.dumps({"fetched_at": "2025-01-01", "body": "x", "extra": 1}), "schema_invalid"),
+    (orjson.dumps({"fetched_at": "2025-01-01", "body": "x", "content_type": "application/pdf"}), "schema_invalid"),
+])
+def test_bad_envelopes_are_rejected_with_a_reason(data, reason):
+    with pytest.raises(Rejected) as caught:
+        parse_envelope(data, RAW, max_page_bytes=1000)
+    assert caught.value.reason == reason and str(caught.value)
+
+
+@pytest.mark.parametrize("body, reason", [
+    ("\x00\x01\x02PK\x03\x04" * 50, "binary"),
+    ("<p>" + "r\ufffdsum\ufffd " * 100 + "</p>", "bad_charset"),
+    ("<html><body><script>var x = 1;</script></body></html>", "no_text"),
+    ("<p>" + "word " * 1000 + "</p>", "too_large"),
+])
+def test_unusable_pages_are_rejected_with_a_reason(body, reason):
+    with pytest.raises(Rejected) as caught:
+        clean_page(envelope(body), CleanOptions(max_page_bytes=4000))
+    assert caught.value.reason == reason
+
+
+def test_truncated_html_still_gives_text():
+    page = clean_page(envelope(TAKAICHI_PAGE.read_text()[:1600]))
+    assert "Takaichi" in page.text
+
+
+def test_to_iso():
+    assert to_iso("2025-11-14") == "2025-11-14T00:00:00Z"
+    assert to_iso("2025-11-14T09:30:00+09:00") == "2025-11-14T00:30:00Z"
+    assert to_iso("yesterday") is None and to_iso(None) is None
+
+
+@pytest.mark.skipif(not AEB_DIR.exists(), reason="../shared/corpus/aeb not present")
+def test_every_aeb_page_cleans():
+    truth = read_jsonl(AEB_DIR / "truth.jsonl")
+    failures = []
+    for row in truth:
+        try:
+            page = clean_page(envelope(aeb_html(row["id"]), url=row["url"]))
+            assert page.text
+        except Rejected as exc:
+            failures.append((row["id"], exc.reason))
+    assert len(failures) <= 2, failures

@@ -1,0 +1,113 @@
+"""The leader matcher on the hard cases: dates, surnames in context, ambiguity, case, non-English text."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from agents.extract import find_leaders
+from agents.leaders.gazetteer import default_gazetteer
+from agents.leaders.matcher import LeaderMatcher
+
+TAKAICHI, KISHIDA, ISHIBA, KIM = "Q1705028", "Q359480", "Q1335527", "Q56226"
+TRUMP, BIDEN, MACRON, SCHOLZ, MERKEL = "Q22686", "Q6279", "Q3052772", "Q61053", "Q567"
+GWBUSH, HWBUSH = "Q207", "Q23505"
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    return LeaderMatcher(default_gazetteer())
+
+
+def qids(matcher, text, day):
+    return [m.qid for m in matcher.find(text, day)]
+
+
+def test_japans_pm_is_the_holder_on_the_pages_date(matcher):
+    text = "Japan's PM eyes face-to-face talks with Kim Jong Un"
+    assert qids(matcher, text, date(2025, 11, 14)) == [TAKAICHI, KIM]
+    assert qids(matcher, text, date(2023, 9, 19)) == [KISHIDA, KIM]
+    assert qids(matcher, text, date(2025, 1, 10)) == [ISHIBA, KIM]
+
+
+def test_role_phrase_forms(matcher):
+    day = date(2025, 11, 14)
+    assert qids(matcher, "The Japanese Prime Minister spoke.", day) == [TAKAICHI]
+    assert qids(matcher, "A letter from the North Korean leader arrived.", day) == [KIM]
+    assert qids(matcher, "The French president flew in.", day) == [MACRON]
+    assert qids(matcher, "Talks with the Prime Minister of Japan.", day) == [TAKAICHI]
+
+
+def test_role_phrase_without_a_date_is_not_resolved(matcher):
+    assert qids(matcher, "Japan's PM eyes talks with Kim Jong Un", None) == [KIM]
+
+
+def test_former_points_to_past_holders_not_the_current_one(matcher):
+    assert qids(matcher, "The former Japanese prime minister spoke.", date(2025, 11, 14)) == []
+
+
+def test_role_phrase_followed_by_a_name_lets_the_name_decide(matcher):
+    found = matcher.find("Japanese Prime Minister Fumio Kishida met reporters.", date(2025, 11, 14))
+    assert [m.qid for m in found] == [KISHIDA]
+
+
+def test_surname_after_full_name_counts(matcher):
+    text = "Joe Biden spoke on Monday. Later, Biden left for Delaware."
+    found = matcher.find(text, date(2015, 1, 1))  # not in office then: only the full name makes it clear
+    assert [m.qid for m in found] == [BIDEN, BIDEN]
+
+
+def test_surname_alone_counts_only_for_the_leader_in_office(matcher):
+    assert qids(matcher, "Trump said the talks went well.", date(2019, 11, 18)) == [TRUMP]
+    assert qids(matcher, "Trump said the talks went well.", date(2022, 6, 1)) == []
+
+
+def test_ambiguous_surname_is_left_alone(matcher):
+    # two Bushes, neither in office in 2015 and no full name: not counted
+    assert qids(matcher, "Bush said he would campaign in Iowa.", date(2015, 6, 1)) == []
+    # a full name earlier makes it clear
+    assert qids(matcher, "George W. Bush spoke. Bush said he would return.", date(2015, 6, 1)) == [GWBUSH, GWBUSH]
+
+
+def test_case_keeps_the_person_and_the_plant_apart(matcher):
+    assert qids(matcher, "The bush in the garden was trimmed.", date(2003, 6, 1)) == []
+    assert qids(matcher, "President Bush spoke.", date(2003, 6, 1)) == [GWBUSH]
+
+
+def test_relatives_and_buildings_are_not_the_leader(matcher):
+    day = date(2019, 11, 18)
+    assert qids(matcher, "Melania Trump and Ivanka Trump visited Trump Tower.", day) == []
+
+
+def test_word_boundaries(matcher):
+    assert qids(matcher, "Trumpet players and Modified cars.", date(2019, 11, 18)) == []
+
+
+def test_longest_match_wins(matcher):
+    found = matcher.find("Kim Jong Un met the press.", date(2025, 11, 14))
+    assert [(m.surface, m.kind) for m in found] == [("Kim Jong Un", "full")]
+
+
+def test_non_english_pages(matcher):
+    day = date(2023, 5, 1)
+    german = "Bundeskanzler Olaf Scholz traf am Montag den französischen Präsidenten Emmanuel Macron in Berlin."
+    assert set(qids(matcher, german, day)) == {SCHOLZ, MACRON}
+    french = "Le président Emmanuel Macron a reçu Olaf Scholz à l'Élysée."
+    assert set(qids(matcher, french, day)) == {SCHOLZ, MACRON}
+
+
+def test_find_leaders_gives_evidence(matcher):
+    text = "Japan's PM eyes talks with Kim Jong Un. Takaichi said a summit was essential."
+    found = {l.qid: l for l in find_leaders(text, date(2025, 11, 14), matcher)}
+    takaichi = found[TAKAICHI]
+    assert takaichi.mentions == 2 and takaichi.country == "JP"
+    assert takaichi.office == "Prime Minister of Japan"
+    assert set(takaichi.surfaces) == {"Japan's PM", "Takaichi"}
+    assert takaichi.sentence_ids == [0, 1]
+    assert all(text[s:e] in takaichi.surfaces for s, e in takaichi.offsets)
+    assert found[KIM].sentences == ["Japan's PM eyes talks with Kim Jong Un."]
+
+
+def test_office_says_former_after_the_term(matcher):
+    found = {l.qid: l for l in find_leaders("Fumio Kishida spoke.", date(2025, 11, 14), matcher)}
+    assert found[KISHIDA].office == "former Prime Minister of Japan"

@@ -1,0 +1,58 @@
+"""The idempotent table arithmetic: contributions, updates, windows."""
+from __future__ import annotations
+
+from agents.mentions import apply_update, fingerprint, mention_updates, shift_window, window_start
+from agents.records import LeaderFound, MentionUpdate, PageEntities
+
+
+def page(leaders: dict[str, int], content_hash="h1", event_time="2025-11-14T06:30:00Z") -> PageEntities:
+    return PageEntities(
+        doc_id="d1", url="u", title="t", language="en", event_time=event_time, fetched_at=event_time,
+        content_hash=content_hash,
+        leaders=[LeaderFound(qid=q, name=q.lower(), country="JP", office=None, mentions=n, surfaces=[q], offsets=[[0, 1]],
+                             sentence_ids=[0], sentences=["s"]) for q, n in leaders.items()],
+    )
+
+
+def stored(p: PageEntities) -> dict:
+    return {"fingerprint": fingerprint(p), "leaders": {l.qid: l.mentions for l in p.leaders},
+            "names": {l.qid: [l.name, l.country] for l in p.leaders}}
+
+
+def test_new_page_sends_one_update_per_leader():
+    updates = mention_updates(page({"Q1": 2, "Q2": 1}), None)
+    assert [(u.qid, u.mentions) for u in updates] == [("Q1", 2), ("Q2", 1)]
+
+
+def test_same_page_again_sends_nothing():
+    p = page({"Q1": 2})
+    assert mention_updates(p, stored(p)) == []
+
+
+def test_changed_page_replaces_its_contribution_and_withdraws_dropped_leaders():
+    old = page({"Q1": 2, "Q2": 1})
+    new = page({"Q1": 3}, content_hash="h2")
+    assert [(u.qid, u.mentions) for u in mention_updates(new, stored(old))] == [("Q1", 3), ("Q2", 0)]
+
+
+def update(mentions: int, event_time="2025-11-14T06:30:00Z") -> MentionUpdate:
+    return MentionUpdate(qid="Q1", doc_id="d1", name="n", country="JP", mentions=mentions, event_time=event_time)
+
+
+def test_apply_update_is_idempotent_and_moves_windows():
+    w1 = window_start("2025-11-14T06:30:00Z", 3600)
+    first, deltas = apply_update(update(2), None, w1)
+    assert deltas == [(w1, 1, 2)]
+    again, deltas = apply_update(update(2), first, w1)
+    assert deltas == [] and again == first  # re-delivered: nothing changes
+    w2 = window_start("2025-11-15T00:00:00Z", 3600)
+    moved, deltas = apply_update(update(5, "2025-11-15T00:00:00Z"), first, w2)
+    assert deltas == [(w1, -1, -2), (w2, 1, 5)]
+    gone, deltas = apply_update(update(0), moved, w1)
+    assert gone is None and deltas == [(w2, -1, -5)]
+
+
+def test_windows_are_tumbling_in_event_time():
+    assert window_start("2025-11-14T06:30:00Z", 3600) == "2025-11-14T06:00:00Z"
+    assert window_start("2023-09-19T23:59:59Z", 86400) == "2023-09-19T00:00:00Z"
+    assert shift_window("2025-11-14T06:00:00Z", 3600, -7) == "2025-11-13T23:00:00Z"
