@@ -198,6 +198,9 @@ def load_file1(path: Path, iso3_map):
         lab = r["person"].strip()
         if lab and not is_qid(lab) and not lab.startswith("http"):
             labels.setdefault(q, lab)
+        if s and e and s > e:
+            stats["start_after_end"] += 1
+            continue
         terms.append(dict(qid=q, country=c, role=r["role"], start=s, end=e, src="f1"))
     return terms, labels, stats
 
@@ -501,12 +504,20 @@ def build(source: Path, data_dir: Path, today: str):
         if q in people:
             for a in f:
                 hand_owner[a.lower()].add(q)
+    name_owner = defaultdict(set)
+    for q, p in people.items():
+        name_owner[p["name"].lower()].add(q)
     collisions = []
     for q, p in people.items():
         full = []
         for a in gen_full[q]:
             key = a.lower()
             others = (owners[key] | hand_owner[key]) - {q}
+            # a person's own display name beats another person's derived variant
+            if name_owner[key] == {q} and not (hand_owner[key] - {q}):
+                others = set()
+            elif name_owner[key] - {q} and q not in name_owner[key]:
+                others = others | name_owner[key]
             if others and q not in hand_owner[key]:
                 collisions.append((a, q))
                 continue
