@@ -125,6 +125,9 @@ def html_language(html: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")  # Unicode Cc less \t \n \r \f
+
+
 def check_is_text(body: str) -> None:
     """Reject bodies that are binary data or were decoded with the wrong charset."""
     sample = body[:200_000]
@@ -132,7 +135,7 @@ def check_is_text(body: str) -> None:
         raise Rejected("no_text", "empty page body")
     if "\x00" in sample:
         raise Rejected("binary", "page body contains NUL characters: binary data, not a text page")
-    controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f")
+    controls = len(_CONTROL_CHARS.findall(sample))
     if controls > len(sample) * 0.01:
         raise Rejected("binary", f"{controls} control characters in {len(sample)}: binary data, not a text page")
     replacement = sample.count("\ufffd")

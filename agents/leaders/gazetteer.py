@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,6 +41,11 @@ class Person:
 
     def term_at(self, day: date) -> Term | None:
         return next((t for t in self.terms if t.covers(day)), None)
+
+    def in_office_around(self, day: date, days: int) -> bool:
+        """In office at some time within `days` of `day`."""
+        low, high = day - timedelta(days=days), day + timedelta(days=days)
+        return any(t.start <= high and (t.end is None or t.end > low) for t in self.terms)
 
     def held_before(self, day: date) -> Term | None:
         """The latest term that ended on or before `day`."""

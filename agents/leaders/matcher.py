@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import ahocorasick
 
 from agents.leaders.gazetteer import DATA_DIR, Gazetteer, Person
 
 FULL, SHORT, ROLE = "full", "short", "role"
+AROUND_DAYS = 183  # "in office around the page's date": within half a year of it
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,15 @@ class LeaderMatcher:
 
     def __init__(self, gazetteer: Gazetteer, honorifics: set[str] | None = None):
         self.gazetteer = gazetteer
-        self.honorifics = honorifics if honorifics is not None else load_honorifics()
-        self._names = ahocorasick.Automaton()
-        self._roles = ahocorasick.Automaton()
+        rows = _tsv("honorifics.txt")
+        self.honorifics = honorifics if honorifics is not None else {r[0] for r in rows}
+        self.office_titles = {r[0] for r in rows if r[1:] == ["office"]}
+        # surnames that are also common names or words ("Johnson", "Moon") need context;
+        # hand-curated short forms (aliases.tsv: "Trump", "Obama") are the well-known ones
+        self.common_names, self.common_words = load_common_names()
+        self.curated = {row[1] for row in _tsv("aliases.tsv") if len(row) > 2 and row[2] == SHORT}
+        place_words = {w.lower() for c in gazetteer.countries.values() for w in c.names + c.demonyms}
+        self._names = ahocorasick.Automaton()  # names and role phrases, case-sensitive
         names: dict[str, tuple[str, set[str]]] = {}
         for person in gazetteer.persons.values():
             for alias in person.aliases:
@@ -42,34 +48,51 @@ class LeaderMatcher:
                     kind, qids = names.get(form, (FULL, set()))
                     names[form] = (FULL, qids | {person.qid}) if kind == FULL else (FULL, {person.qid})
             for alias in person.short:
+                if len(alias) < 2 or alias.lower() in place_words:
+                    continue  # "Jordan" of "Abdullah II of Jordan" is the country
                 if alias in names and names[alias][0] == FULL:
                     continue  # a full name beats a surname spelled the same
                 kind, qids = names.get(alias, (SHORT, set()))
                 names[alias] = (SHORT, qids | {person.qid})
+        # keys are " shadow(form) ": the automaton then only reports whole-word matches
+        merged: dict[str, tuple[str, set[str]]] = {}
         for form, (kind, qids) in names.items():
-            self._names.add_word(form, (len(form), kind, tuple(sorted(qids))))
-        for phrase, value in role_phrases(gazetteer).items():
-            self._roles.add_word(phrase, (len(phrase),) + value)
+            key = f" {_shadow(form)} "
+            old_kind, old_qids = merged.get(key, (kind, set()))
+            if old_kind == FULL and kind == SHORT:
+                continue
+            merged[key] = (kind, qids | (old_qids if old_kind == kind else set()))
+        for key, (kind, qids) in merged.items():
+            self._names.add_word(key, (len(key), kind, tuple(sorted(qids))))
+        for phrase, (country, role) in role_phrases(gazetteer).items():
+            key = f" {_shadow(phrase)} "
+            if key not in merged:
+                self._names.add_word(key, (len(key), ROLE, (country, role)))
         self._names.make_automaton()
-        self._roles.make_automaton()
 
     # ------------------------------------------------------------------ matching
 
     def find(self, text: str, day: date | None) -> list[Mention]:
         """All leader mentions in `text` as of `day` (None: role phrases are not resolved)."""
-        candidates = list(self._raw_matches(text))
-        spans = _longest_first(candidates)
-        full = [s for s in spans if s[3] == FULL]
+        spans = _longest_first(list(self._raw_matches(text)))
         resolved: list[Mention] = []
         named_in_doc: set[str] = set()
-        for start, end, _, _, qids in full:
-            qid = self._pick(qids, day)
+        # 1. full names, 2. titled surnames ("President Moon"): these name a person for the document
+        for start, end, _, kind, payload in spans:
+            if kind == FULL:
+                qid = self._pick(payload, day)
+            elif kind == SHORT and self._titled(text, start) and self._standalone_surname(text, start, end):
+                title = _word_before(text, start)
+                qid = self._resolve_short(text[start:end], payload, day, named_in_doc, titled=title in self.office_titles)
+            else:
+                continue
             if qid:
                 named_in_doc.add(qid)
-                resolved.append(Mention(qid, start, end, text[start:end], FULL, self._is_former(text, start)))
+                resolved.append(Mention(qid, start, end, text[start:end], kind, self._is_former(text, start)))
+        # 3. bare surnames and role phrases, in the light of who the document names
         for start, end, _, kind, payload in spans:
-            if kind == SHORT:
-                qid = self._resolve_short(text, start, end, payload, day, named_in_doc)
+            if kind == SHORT and not self._titled(text, start):
+                qid = self._standalone_surname(text, start, end) and self._resolve_short(text[start:end], payload, day, named_in_doc)
                 if qid:
                     resolved.append(Mention(qid, start, end, text[start:end], SHORT, self._is_former(text, start)))
             elif kind == ROLE and day is not None:
@@ -81,17 +104,11 @@ class LeaderMatcher:
 
     def _raw_matches(self, text: str):
         """(start, end, length, kind, payload) for every name and role phrase on word boundaries."""
-        for last, (length, kind, qids) in self._names.iter(text):
-            start = last - length + 1
-            if _bounded(text, start, last + 1):
-                yield (start, last + 1, length, kind, qids)
-        lowered = _lower_same_length(text)
-        for last, (length, country, role, former_ok) in self._roles.iter(lowered):
-            start = last - length + 1
-            surface = text[start:last + 1]
-            # "US president" yes, "told us president..." no: the country part must be capitalised
-            if _bounded(text, start, last + 1) and any(ch.isupper() for ch in surface):
-                yield (start, last + 1, length, ROLE, (country, role))
+        # match on " shadow(text) " (same offsets + 1): a key " Kim Jong un " spans start..end
+        for last, (length, kind, payload) in self._names.iter(f" {_shadow(text)} "):
+            start, end = last - length + 1, last - 1
+            if _bounded(text, start, end):
+                yield (start, end, end - start, kind, payload)
 
     def _pick(self, qids: tuple[str, ...], day: date | None) -> str | None:
         """One person for a full name: the only one, else the one in office (or latest before) `day`."""
@@ -108,20 +125,35 @@ class LeaderMatcher:
             return max(before, key=lambda tp: tp[0].end)[1].qid
         return None
 
-    def _resolve_short(self, text, start, end, qids, day, named_in_doc) -> str | None:
-        """A surname counts only when the document makes the person clear."""
-        if not self._standalone_surname(text, start, end):
-            return None
+    def _resolve_short(self, surface: str, qids: tuple[str, ...], day: date | None, named_in_doc: set[str],
+                       titled: bool = False) -> str | None:
+        """A surname counts only when the document makes the person clear: the person is named
+        in full in the document; or, for a surname that is not a common name or word (unless
+        hand-curated, like "Trump"), the only bearer in office around the page's date; or, after
+        an office title ("President Obama") or for a distinctive hand-curated surname ("Obama"),
+        the only leader of that name at all."""
         known = [q for q in qids if q in named_in_doc]
-        if len(known) == 1:
-            return known[0]
-        if known or day is None:
+        if known:
+            return known[0] if len(known) == 1 else None
+        common = surface in self.common_names or (surface in self.common_words and surface not in self.curated)
+        if common and not titled:
             return None
-        in_office = [q for q in qids if self.gazetteer.persons[q].term_at(day)]
-        return in_office[0] if len(in_office) == 1 else None
+        if day is not None:
+            around = [q for q in qids if self.gazetteer.persons[q].in_office_around(day, AROUND_DAYS)]
+            if around:
+                return around[0] if len(around) == 1 else None
+        distinctive = surface in self.curated and surface not in self.common_words and surface not in self.common_names
+        return qids[0] if (titled or distinctive) and len(qids) == 1 else None
+
+    def _titled(self, text: str, start: int) -> bool:
+        """ "President Moon", "PM Modi", "Mr. Xi": a title right before the surname."""
+        return _word_before(text, start) in self.honorifics
 
     def _standalone_surname(self, text: str, start: int, end: int) -> bool:
-        """False for "Melania Trump", "Trump Tower", "Kim Kardashian": another name glued on."""
+        """False for "Melania Trump", "Trump Tower", "Kim Kardashian": another name glued on;
+        and for abbreviations ("U" of "U.S.")."""
+        if text[end:end + 1] == "." and text[end + 1:end + 2].isalpha():
+            return False
         before = _word_before(text, start)
         if before and before[0].isupper() and before not in self.honorifics:
             return False
@@ -149,31 +181,46 @@ class LeaderMatcher:
 
 # ---------------------------------------------------------------------- role phrases
 
-def role_phrases(gazetteer: Gazetteer) -> dict[str, tuple[str, str, bool]]:
-    """Lowercase phrase -> (country, role, True) for "<Country>'s <title>", "<Demonym> <title>", "<title> of <Country>"."""
+def role_phrases(gazetteer: Gazetteer) -> dict[str, tuple[str, str]]:
+    """Phrase -> (country, role) for "<Country>'s <title>", "<Demonym> <title>", "<title> of <Country>";
+    the country as written (capitalised: "told us president" is no role), the title in lower,
+    Title and UPPER case. A country form shared by two countries ("Congo") is left out."""
     countries_of: dict[str, set[str]] = {}
     for country in gazetteer.countries.values():
         for form in country.names + country.demonyms:
             countries_of.setdefault(form.lower(), set()).add(country.iso2)
-    phrases: dict[str, tuple[str, str, bool]] = {}
+    phrases: dict[str, tuple[str, str]] = {}
     for country in gazetteer.countries.values():
         titles = [(t, role) for role, words in country.titles.items() for t in words]
         titles.append(("leader", country.leader_role))
-        names = [n for n in country.names if len(countries_of[n.lower()]) == 1]  # "Congo": ambiguous
+        names = [n for n in country.names if len(countries_of[n.lower()]) == 1]
         demonyms = [d for d in country.demonyms if len(countries_of[d.lower()]) == 1]
         for title, role in titles:  # a title shared by two roles stays with the first one
-            for name in names:
-                for sep in ("'s ", "' "):
-                    phrases.setdefault(f"{name}{sep}{title}".lower(), (country.iso2, role, True))
-                phrases.setdefault(f"{title} of {name}".lower(), (country.iso2, role, True))
-            for form in demonyms + [n for n in names if n.replace(".", "").isupper()]:
-                phrases.setdefault(f"{form} {title}".lower(), (country.iso2, role, True))
+            for cased in {title.lower(), title.title(), title.upper()}:
+                for name in names:
+                    for sep in ("'s ", "' "):
+                        phrases.setdefault(f"{name}{sep}{cased}", (country.iso2, role))
+                    phrases.setdefault(f"{cased} of {name}", (country.iso2, role))
+                for form in demonyms + [n for n in names if n.replace(".", "").isupper()]:
+                    phrases.setdefault(f"{form} {cased}", (country.iso2, role))
     return phrases
 
 
-def load_honorifics(path: Path | None = None) -> set[str]:
-    lines = (path or DATA_DIR / "honorifics.txt").read_text(encoding="utf-8").splitlines()
-    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+def _tsv(name: str) -> list[list[str]]:
+    lines = (DATA_DIR / name).read_text(encoding="utf-8").splitlines()
+    return [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
+
+
+def load_word_list(name: str) -> set[str]:
+    """data/<name>: one entry per line (first tab-separated column), # comments."""
+    return {row[0].strip() for row in _tsv(name)}
+
+
+def load_common_names() -> tuple[set[str], set[str]]:
+    """data/common_names.tsv -> (common surnames and first names, plain English words)."""
+    rows = _tsv("common_names.tsv")
+    names = {r[0] for r in rows if "surname" in r[1] or "first name" in r[1]}
+    return names, {r[0] for r in rows} - names
 
 
 # ---------------------------------------------------------------------- text helpers
@@ -214,12 +261,15 @@ def _word_after(text: str, end: int) -> str:
     return text[i:j]
 
 
-def _lower_same_length(text: str) -> str:
-    """text.lower() with the same length (offsets stay valid) and ’ as '."""
-    lowered = text.lower()
-    if len(lowered) != len(text):
-        lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
-    return lowered.replace("’", "'")
+# the punctuation that borders names; chained str.replace is ~10x faster than re.sub(r"\W")
+_BORDERS = ".,;:!?'\"’‘“”()[]{}-–—/\\\n\t\r«»„*#@&+=<>|~…"
+
+
+def _shadow(text: str) -> str:
+    """Punctuation as spaces, same length: "Japan’s PM" -> "Japan s PM"."""
+    for char in _BORDERS:
+        text = text.replace(char, " ")
+    return text
 
 
 def _longest_first(spans: list[tuple]) -> list[tuple]:
