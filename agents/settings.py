@@ -68,7 +68,7 @@ class Settings:
         values = {}
         for f in dataclasses.fields(cls):
             raw = environ.get(PREFIX + f.name.upper())
-            if raw is not None:
+            if raw is not None and raw.strip():  # VAR= (empty, as compose passes it) keeps the default
                 values[f.name] = _parse(f.type, raw, f.name)
         values.update(overrides)
         return cls(**values)

@@ -17,3 +17,8 @@ def test_settings_from_environment():
 
 def test_secrets_never_in_repr():
     assert "hunter2" not in repr(Settings(broker_sasl_password="hunter2"))
+
+
+def test_empty_variables_keep_the_defaults():
+    s = Settings.from_env({"LEADERWATCH_WEB_PORT": "", "LEADERWATCH_BROKER": " ", "LEADERWATCH_STAGES": ""})
+    assert s.web_port == 6066 and s.broker == Settings().broker and s.stages == Settings().stages
