@@ -113,13 +113,13 @@ def _alert(kind, leaders: list[LeaderFound], page, sentence, detected_at, detail
 
 import logging  # noqa: E402
 
-from agents.app import app, processed, settings, stage_agent  # noqa: E402
+from agents.app import processed, settings, stage_agent, stage_table  # noqa: E402
 from agents.clean import utc_now_iso  # noqa: E402
 from agents.dead import send_dead_letter  # noqa: E402
 from agents.topics import alerts_topic, pages_entities_topic  # noqa: E402
 
 log = logging.getLogger(__name__)
-alert_id_to_detected_at = app.Table("alert_id_to_detected_at", default=None, key_type=str, value_type=str, partitions=settings.partitions)
+alert_id_to_detected_at = stage_table("alert", "alert_id_to_detected_at", value_type=str)
 
 
 async def publish_alert(alert: Alert, seen) -> bool:

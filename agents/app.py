@@ -5,16 +5,21 @@ Run: `leaderwatch worker -l info` (all stages, or those named in LEADERWATCH_STA
 from __future__ import annotations
 
 import collections
+import socket
 import ssl
+import sys
+from pathlib import Path
 
 import faust
 
 from agents import codec  # noqa: F401  (registers the "orjson" codec)
+from agents.logs import logging_config
 from agents.settings import Settings
 
 
 def create_app(settings: Settings) -> faust.App:
     """Settings -> a configured faust.App (no agents yet)."""
+    datadir = Path(settings.datadir) / socket.gethostname()  # replicas never share RocksDB files
     return faust.App(
         settings.app_id,
         broker=settings.broker,
@@ -27,7 +32,8 @@ def create_app(settings: Settings) -> faust.App:
         # from idempotent processing keyed by doc_id, not from the broker
         processing_guarantee="at_least_once",
         store=settings.store,
-        datadir=settings.datadir,
+        datadir=str(datadir),
+        logging_config=logging_config(settings.log_format, settings.log_level),
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replicas,
         key_serializer="raw",
@@ -70,8 +76,19 @@ def stage_agent(stage: str, channel, **options):
     return lambda fun: fun
 
 
+def stage_table(stage: str, name: str, **options):
+    """app.Table(name) when `stage` is one this worker runs; else an empty dict (views stay valid)."""
+    if stage in settings.stages:
+        return app.Table(name, default=None, key_type=str, partitions=settings.partitions, **options)
+    return {}
+
+
 def main() -> None:
     """Console entry point `leaderwatch`: Faust's CLI plus the commands in agents.cli."""
+    if "worker" in sys.argv[1:3]:
+        Path(app.conf.datadir).mkdir(parents=True, exist_ok=True)  # Faust creates only the last level
+    if "worker" in sys.argv[1:3] and not any(a in ("-l", "--loglevel") or a.startswith("--loglevel=") for a in sys.argv):
+        sys.argv[1:] = [*sys.argv[1:], "--loglevel", settings.log_level]  # LEADERWATCH_LOG_LEVEL
     app.main()
 
 

@@ -75,17 +75,16 @@ def apply_update(update: MentionUpdate, previous: dict | None, window: str) -> t
 import logging  # noqa: E402
 
 from agents.alert import load_rules, spike_alert  # noqa: E402
-from agents.app import app, processed, settings, stage_agent  # noqa: E402
+from agents.app import processed, settings, stage_agent, stage_table  # noqa: E402
 from agents.clean import utc_now_iso  # noqa: E402
 from agents.dead import send_dead_letter  # noqa: E402
 from agents.topics import alerts_topic, mention_updates_topic, pages_entities_topic  # noqa: E402
 
 log = logging.getLogger(__name__)
-_table = dict(default=None, key_type=str, partitions=settings.partitions)
-doc_to_contribution = app.Table("doc_to_contribution", value_type=dict, **_table)
-leader_to_mentions = app.Table("leader_to_mentions", value_type=dict, **_table)
-leader_doc_to_mentions = app.Table("leader_doc_to_mentions", value_type=dict, **_table)
-leader_window_to_mentions = app.Table("leader_window_to_mentions", value_type=dict, **_table)
+doc_to_contribution = stage_table("mentions", "doc_to_contribution", value_type=dict)
+leader_to_mentions = stage_table("mentions", "leader_to_mentions", value_type=dict)
+leader_doc_to_mentions = stage_table("mentions", "leader_doc_to_mentions", value_type=dict)
+leader_window_to_mentions = stage_table("mentions", "leader_window_to_mentions", value_type=dict)
 
 
 @stage_agent("mentions", pages_entities_topic)
