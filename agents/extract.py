@@ -108,4 +108,5 @@ async def extract_leaders(stream):
         else:
             await pages_entities_topic.send(key=entities.doc_id, value=entities)
             processed["extract_out"] += 1
+            processed["leaders_found"] += len(entities.leaders)
         processed["extract_in"] += 1

@@ -78,6 +78,7 @@ from agents.alert import load_rules, spike_alert  # noqa: E402
 from agents.app import processed, settings, stage_agent, stage_table  # noqa: E402
 from agents.clean import utc_now_iso  # noqa: E402
 from agents.dead import send_dead_letter  # noqa: E402
+from agents.metrics import observe_lag  # noqa: E402
 from agents.topics import alerts_topic, mention_updates_topic, pages_entities_topic  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ async def count_mentions(stream):
                 }
             else:
                 processed["documents_seen_again"] += 1
+            observe_lag(page.fetched_at)
         except Exception as exc:
             log.exception("count_mentions failed")
             await send_dead_letter("mentions", "internal_error", f"{type(exc).__name__}: {exc}", page, event)

@@ -4,13 +4,14 @@ GET /mentions/?top=N        the live table: leaders by documents
 GET /mentions/{qid}/        one leader: totals and event-time windows
 GET /progress/              per-worker counters (events in/out per stage, dead letters, alerts)
 GET /health/                200 {"ready": true} once this worker has its partitions, else 503
-GET /metrics                the counters in Prometheus text format
+GET /metrics                Prometheus: Faust's monitor and the pipeline counters (agents/metrics.py)
 Tables are partitioned by leader: with several workers each answers for its own partitions.
 """
 from __future__ import annotations
 
 from agents.app import app, processed
 from agents.mentions import leader_to_mentions, leader_windows, top_leaders
+from agents.metrics import install_metrics
 
 
 @app.page("/mentions/")
@@ -52,11 +53,4 @@ async def health_view(web, request):
     return web.json({"ready": ready}, status=200 if ready else 503)
 
 
-@app.page("/metrics")
-async def metrics_view(web, request):
-    lines = ["# TYPE leaderwatch_events_total counter"]
-    for name, value in sorted(processed.items()):
-        lines.append(f'leaderwatch_events_total{{counter="{name}"}} {value}')
-    lines.append("# TYPE leaderwatch_ready gauge")
-    lines.append(f"leaderwatch_ready {int(is_ready())}")
-    return web.text("\n".join(lines) + "\n", content_type="text/plain; version=0.0.4")
+install_metrics(is_ready)  # GET /metrics (agents/metrics.py)

@@ -1,0 +1,63 @@
+"""Operations on a real worker: /health/, /metrics, and the CLI's views of the live table and alerts."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from agents.cli import fetch_json
+from agents.demo import wait_until_done, worker_environment
+from agents.ingest import publish_pages
+from tests.conftest import TAKAICHI_PAGE, read_all
+
+pytestmark = pytest.mark.integration
+
+
+def metric(text: str, name: str, **labels) -> float:
+    """The value of one sample in Prometheus text format (labels in any order)."""
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0])) if "{" in line else {}
+            if found == labels:
+                return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"no sample {name}{labels}")
+
+
+async def test_health_metrics_and_cli_views(settings_factory, start_worker, tmp_path):
+    settings = settings_factory()
+    start_worker(settings)
+    assert fetch_json(settings.web_url + "/health/") == {"ready": True}
+
+    page = tmp_path / "takaichi.html"
+    page.write_bytes(TAKAICHI_PAGE.read_bytes())
+    await publish_pages(settings, [page], show_progress=False)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap)
+    await producer.start()
+    await producer.send_and_wait(settings.topic_raw, b"\x00garbage", key=b"bad")
+    await producer.stop()
+    await wait_until_done(settings, 2, timeout=60)
+    await read_all(settings, settings.topic_alerts, expect=1)
+
+    import urllib.request
+    with urllib.request.urlopen(settings.web_url + "/metrics", timeout=5) as response:
+        text = response.read().decode()
+    assert metric(text, "leaderwatch_pages_total", stage="clean", direction="in") == 2
+    assert metric(text, "leaderwatch_pages_total", stage="clean", direction="out") == 1
+    assert metric(text, "leaderwatch_dead_letters_total", stage="clean", reason="malformed_envelope") == 1
+    assert metric(text, "leaderwatch_leaders_found_total") == 2
+    assert metric(text, "leaderwatch_alerts_total", kind="engagement") == 1
+    assert metric(text, "leaderwatch_end_to_end_lag_seconds_count") == 1
+    assert metric(text, "leaderwatch_ready") == 1
+    assert re.search(r"^faust_\w+_messages_received_total ", text, re.M) or "messages_received" in text  # Faust's monitor
+
+    env = worker_environment(settings)
+    table = subprocess.run([sys.executable, "-m", "agents", "mentions", "--json"], env=env, capture_output=True,
+                           text=True, timeout=60, check=True).stdout
+    assert {row["qid"] for row in orjson.loads(table)["leaders"]} == {"Q1705028", "Q56226"}
+    printed = subprocess.run([sys.executable, "-m", "agents", "alerts", "--kind", "engagement"], env=env,
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+    assert "[engagement]" in printed and "Sanae Takaichi (JP)" in printed and "Kim Jong-un (KP)" in printed
