@@ -51,10 +51,16 @@ def embedded_broker(port: int | None = None, host: str = "127.0.0.1", log_path: 
         wait_for_port(host, port)
         yield f"kafka://{host}:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process, timeout=5)
         if log_path:
             log.close()
+
+
+def stop_process(process: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import orjson
 
-from agents.broker import embedded_broker, free_port
+from agents.broker import embedded_broker, free_port, stop_process
 from agents.cli import fetch_json, format_alert, print_table
 from agents.follow import read_topic
 from agents.ingest import SAMPLES_DIR, iter_page_files, publish_pages
@@ -42,11 +42,7 @@ def worker_process(settings, log_path: Path):
         try:
             yield process
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_process(process, timeout=15)
 
 
 def wait_until_ready(settings, process, timeout: float = 90.0) -> None:

@@ -19,7 +19,7 @@ TESTS_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = TESTS_DIR.parent
 SHARED_DIR = PROJECT_DIR.parent / "shared"
 AEB_DIR = SHARED_DIR / "corpus" / "aeb"
-TAKAICHI_PAGE = TESTS_DIR / "data" / "takaichi-kim-2025-11-14.html"
+TAKAICHI_PAGE = PROJECT_DIR / "agents" / "samples" / "leaderwatch-takaichi-kim-2025-11-14.html"
 
 
 def read_jsonl(path: Path) -> list[dict]:
