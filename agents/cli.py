@@ -86,6 +86,27 @@ async def demo(self, paths, follow: bool, published) -> None:
     await run_demo(settings, list(paths), follow=follow, published=published)
 
 
+import click  # noqa: E402
+
+
+@app.command(option("--stage", type=click.Choice(["clean", "extract", "alert"]), default="clean", show_default=True,
+                    help="Where re-processing starts: clean reads pages.raw, extract pages.clean, alert pages.entities."),
+             option("--topic", default=None, help="The stage's input topic (default: that topic; must match --stage)."),
+             option("--from", "since", default=None, help="Messages with a Kafka timestamp at or after this (ISO 8601, UTC "
+                                                          "if no offset), e.g. 2025-11-14. Default: the beginning."),
+             option("--to", "until", default=None, help="...and before this (ISO 8601). Default: now."),
+             option("--timeout", type=float, default=300.0, help="Seconds to wait for a worker to process the copies."))
+async def replay(self, stage: str, topic, since, until, timeout: float) -> None:
+    """Re-publish a stage's input messages in [--from, --to) so they are processed again (without double counting)."""
+    from agents.replay import format_summary, run_replay
+
+    try:
+        summary = await run_replay(settings, stage, topic, since, until, wait_timeout=timeout)
+    except ValueError as exc:
+        raise SystemExit(f"leaderwatch replay: {exc}") from None
+    print(format_summary(summary))
+
+
 # ---------------------------------------------------------------- printing
 
 def fetch_json(url: str, timeout: float = 5.0):
