@@ -113,22 +113,25 @@ def _alert(kind, leaders: list[LeaderFound], page, sentence, detected_at, detail
 
 import logging  # noqa: E402
 
-from agents.app import processed, settings, stage_agent, stage_table  # noqa: E402
+from agents.app import processed, send_acknowledged, settings, stage_agent, stage_table  # noqa: E402
 from agents.clean import utc_now_iso  # noqa: E402
 from agents.dead import send_dead_letter  # noqa: E402
 from agents.topics import alerts_topic, pages_entities_topic  # noqa: E402
 
 log = logging.getLogger(__name__)
-alert_id_to_detected_at = stage_table("alert", "alert_id_to_detected_at", value_type=str)
+alert_id_to_detected_at = stage_table("alert", "alert_id_to_detected_at")
 
 
 async def publish_alert(alert: Alert, seen) -> bool:
-    """Send `alert` unless its id was sent before (table `seen`); True when sent."""
+    """Send `alert` unless its id was sent before (table `seen`); True when sent.
+
+    The id is marked seen only once the broker has acknowledged the alert: a crash in between
+    gives a repeat (consumers dedupe on alert_id), never a lost alert."""
     if seen.get(alert.alert_id):
         processed["alerts_repeated"] += 1
         return False
+    await send_acknowledged(alerts_topic, [(alert_key(alert), alert)])
     seen[alert.alert_id] = alert.detected_at
-    await alerts_topic.send(key=alert_key(alert), value=alert)
     processed[f"alerts_{alert.kind}"] += 1
     return True
 

@@ -76,8 +76,18 @@ def stage_agent(stage: str, channel, **options):
     return lambda fun: fun
 
 
+async def send_acknowledged(topic, messages) -> None:
+    """Send [(key, value)] to `topic` and wait until the broker has acknowledged them all."""
+    pending = [await topic.send(key=key, value=value) for key, value in messages]
+    for future in pending:
+        await future
+
+
 def stage_table(stage: str, name: str, **options):
-    """app.Table(name) when `stage` is one this worker runs; else an empty dict (views stay valid)."""
+    """app.Table(name) when `stage` is one this worker runs; else an empty dict (views stay valid).
+
+    Values are plain JSON (the app's orjson codec): no value_type, which Faust cannot restore from the changelog
+    for builtins (`dict.from_data`), so a restarted worker would lose its tables."""
     if stage in settings.stages:
         return app.Table(name, default=None, key_type=str, partitions=settings.partitions, **options)
     return {}

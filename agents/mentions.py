@@ -75,17 +75,17 @@ def apply_update(update: MentionUpdate, previous: dict | None, window: str) -> t
 import logging  # noqa: E402
 
 from agents.alert import load_rules, spike_alert  # noqa: E402
-from agents.app import processed, settings, stage_agent, stage_table  # noqa: E402
+from agents.app import processed, send_acknowledged, settings, stage_agent, stage_table  # noqa: E402
 from agents.clean import utc_now_iso  # noqa: E402
 from agents.dead import send_dead_letter  # noqa: E402
 from agents.metrics import observe_lag  # noqa: E402
 from agents.topics import alerts_topic, mention_updates_topic, pages_entities_topic  # noqa: E402
 
 log = logging.getLogger(__name__)
-doc_to_contribution = stage_table("mentions", "doc_to_contribution", value_type=dict)
-leader_to_mentions = stage_table("mentions", "leader_to_mentions", value_type=dict)
-leader_doc_to_mentions = stage_table("mentions", "leader_doc_to_mentions", value_type=dict)
-leader_window_to_mentions = stage_table("mentions", "leader_window_to_mentions", value_type=dict)
+doc_to_contribution = stage_table("mentions", "doc_to_contribution")
+leader_to_mentions = stage_table("mentions", "leader_to_mentions")
+leader_doc_to_mentions = stage_table("mentions", "leader_doc_to_mentions")
+leader_window_to_mentions = stage_table("mentions", "leader_window_to_mentions")
 
 
 @stage_agent("mentions", pages_entities_topic)
@@ -96,9 +96,9 @@ async def count_mentions(stream):
         try:
             previous = doc_to_contribution.get(page.doc_id)
             updates = mention_updates(page, previous)
-            for update in updates:
-                await mention_updates_topic.send(key=update.qid, value=update)
-                processed["mention_updates_sent"] += 1
+            # acknowledged before the table records them: a crash re-sends (harmless), never loses
+            await send_acknowledged(mention_updates_topic, [(u.qid, u) for u in updates])
+            processed["mention_updates_sent"] += len(updates)
             if updates or previous is None:
                 doc_to_contribution[page.doc_id] = {
                     "fingerprint": fingerprint(page),
@@ -165,8 +165,8 @@ async def _maybe_spike(update: MentionUpdate, leader: dict, window: str, counts:
     alert = spike_alert(leader, window, shift_window(window, settings.window_seconds, 1), counts["docs"], previous,
                         counts["top"], rules, utc_now_iso(), update.backfill)
     if alert:
+        await send_acknowledged(alerts_topic, [(alert.leaders[0].qid, alert)])
         leader_window_to_mentions[f"{update.qid}|{window}"] = {**counts, "alerted": alert.alert_id}
-        await alerts_topic.send(key=alert.leaders[0].qid, value=alert)
         processed["alerts_spike"] += 1
 
 
