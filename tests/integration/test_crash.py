@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import os
 import time
 
 import pytest
@@ -30,8 +31,16 @@ def live_table(settings) -> dict:
     return {r["qid"]: (r["docs"], r["mentions"]) for r in fetch_json(settings.web_url + "/mentions/?top=5000")["leaders"]}
 
 
-async def test_a_killed_worker_is_replaced_without_double_counting(settings_factory, start_worker):
-    settings = settings_factory()
+ROCKSDB_ON_TANSU = (
+    "the embedded broker answers end_offsets with the last batch's base offset + 1, so Faust's "
+    "RocksDB recovery check (persisted offset <= high-watermark) fails after a restart; runs when "
+    "LEADERWATCH_BROKER names an Apache Kafka broker")
+
+
+@pytest.mark.parametrize("store", ["memory://", pytest.param("rocksdb://", marks=pytest.mark.skipif(
+    not os.environ.get("LEADERWATCH_BROKER"), reason=ROCKSDB_ON_TANSU))])
+async def test_a_killed_worker_is_replaced_without_double_counting(settings_factory, start_worker, store):
+    settings = settings_factory(store=store)
     first = start_worker(settings)
     files = list(iter_page_files([AEB_DIR]))
     await publish_pages(settings, files, show_progress=False)
