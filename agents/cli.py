@@ -1,7 +1,6 @@
 """`leaderwatch` commands beyond Faust's own (worker, agents, tables ...): broker, ingest, mentions, alerts, demo."""
 from __future__ import annotations
 
-import asyncio
 import json
 import urllib.error
 import urllib.request
@@ -16,11 +15,14 @@ from agents.app import app, settings
              option("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1)."))
 async def broker(self, port: int, host: str) -> None:
     """Run the embedded Kafka-protocol broker (tansu, memory storage) in the foreground."""
+    import os
+    import sys
+
     from agents.broker import broker_command
 
-    self.say(f"embedded broker on kafka://{host}:{port} (memory storage: data is lost on exit)")
-    process = await asyncio.create_subprocess_exec(*broker_command(port, host))
-    await process.wait()
+    print(f"embedded broker on kafka://{host}:{port} (memory storage: data is lost on exit)", file=sys.stderr, flush=True)
+    command = broker_command(port, host)
+    os.execv(command[0], command)  # the broker replaces this process: signals reach it directly
 
 
 @app.command(argument("paths", nargs=-1, required=True),

@@ -61,3 +61,29 @@ async def test_health_metrics_and_cli_views(settings_factory, start_worker, tmp_
     printed = subprocess.run([sys.executable, "-m", "agents", "alerts", "--kind", "engagement"], env=env,
                              capture_output=True, text=True, timeout=60, check=True).stdout
     assert "[engagement]" in printed and "Sanae Takaichi (JP)" in printed and "Kim Jong-un (KP)" in printed
+
+
+async def test_broker_and_ingest_commands(tmp_path):
+    """`leaderwatch broker --port P` serves Kafka; `leaderwatch ingest FILE --published D` fills pages.raw."""
+    import dataclasses
+    import os
+
+    from agents.broker import free_port, stop_process, wait_for_port
+    from agents.settings import Settings
+
+    port = free_port()
+    broker = subprocess.Popen([sys.executable, "-m", "agents", "broker", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port("127.0.0.1", port)
+        settings = dataclasses.replace(Settings(), broker=f"kafka://127.0.0.1:{port}", topic_raw="cli.pages.raw")
+        page = tmp_path / "note.txt"
+        page.write_text("Sanae Takaichi spoke.")
+        env = {**os.environ, **worker_environment(settings)}
+        subprocess.run([sys.executable, "-m", "agents", "ingest", str(page), "--published", "2025-11-14"], env=env,
+                       capture_output=True, text=True, timeout=60, check=True)
+        (envelope,) = await read_all(settings, "cli.pages.raw", expect=1)
+        assert envelope["published_at"] == "2025-11-14T00:00:00Z" and envelope["content_type"] == "text/plain"
+        assert envelope["body"] == "Sanae Takaichi spoke." and envelope["backfill"] is False
+    finally:
+        stop_process(broker, timeout=5)
