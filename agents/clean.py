@@ -90,6 +90,7 @@ def clean_page(envelope: dict, options: CleanOptions = CleanOptions()) -> PageCl
         doc_id=make_doc_id(canonical, text),
         url=url,
         title=meta.get("title"),
+        description=normalize_text(meta["description"]) if meta.get("description") else None,
         site=meta.get("sitename") or meta.get("hostname"),
         language=meta.get("language"),
         published_at=published_at,
@@ -102,7 +103,7 @@ def clean_page(envelope: dict, options: CleanOptions = CleanOptions()) -> PageCl
 
 
 def extract_article(html: str, url: str | None) -> tuple[str, dict]:
-    """HTML -> (article text, metadata dict with title/date/sitename/hostname/url/language)."""
+    """HTML -> (article text, metadata dict with title/description/date/sitename/hostname/url/language)."""
     try:
         # no url= here: the metadata's url is then the page's own canonical link, if it has one
         document = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=True)
@@ -110,7 +111,7 @@ def extract_article(html: str, url: str | None) -> tuple[str, dict]:
         raise Rejected("extraction_failed", f"trafilatura failed: {type(exc).__name__}: {exc}") from None
     if document is None:
         raise Rejected("no_text", "trafilatura found no article text in the page")
-    meta = {k: getattr(document, k, None) for k in ("title", "date", "sitename", "hostname", "url", "language")}
+    meta = {k: getattr(document, k, None) for k in ("title", "description", "date", "sitename", "hostname", "url", "language")}
     if not meta["language"]:
         meta["language"] = html_language(html)
     return normalize_text(document.text or ""), meta

@@ -30,7 +30,7 @@ def find_leaders(text: str, day: date | None, matcher: LeaderMatcher) -> list[Le
 def extract_page(page: PageCleaned, matcher: LeaderMatcher) -> PageEntities:
     """PageCleaned -> PageEntities (possibly with no leaders)."""
     day = date.fromisoformat(page.event_time[:10]) if page.event_time else None
-    text = f"{page.title}\n\n{page.text}" if page.title and page.title not in page.text[:500] else page.text
+    text = matched_text(page)
     return PageEntities(
         doc_id=page.doc_id,
         url=page.url,
@@ -42,6 +42,14 @@ def extract_page(page: PageCleaned, matcher: LeaderMatcher) -> PageEntities:
         leaders=find_leaders(text, day, matcher),
         backfill=page.backfill,
     )
+
+
+def matched_text(page: PageCleaned) -> str:
+    """What leaders are looked for in (offsets point into it): the title and the description when
+    the text does not already hold them (extractors often drop the lede), then the text."""
+    head = page.text[:2000]
+    parts = [part for part in (page.title, page.description) if part and part not in head]
+    return "\n\n".join(parts + [page.text])
 
 
 def office_on(gazetteer: Gazetteer, qid: str, day: date | None) -> str | None:

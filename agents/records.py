@@ -42,6 +42,7 @@ class PageCleaned(faust.Record, namespace="leaderwatch.PageCleaned", **_WIRE):
     text: str
     content_hash: str
     backfill: bool = False
+    description: Optional[str] = None  # the page's own summary (meta description), often the lede
 
 
 class LeaderFound(faust.Record, namespace="leaderwatch.LeaderFound", **_WIRE):

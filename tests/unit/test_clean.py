@@ -90,3 +90,17 @@ def test_every_aeb_page_cleans():
         except Rejected as exc:
             failures.append((row["id"], exc.reason))
     assert len(failures) <= 2, failures
+
+
+def test_the_description_is_kept_and_leaders_in_it_are_found():
+    """Extractors often drop the lede; the page's own description still names the people."""
+    from agents.extract import build_matcher, extract_page
+
+    html = ("<html><head><title>Protests in Bolivia</title><meta name='description' content="
+            "'Protests against the interim government that ousted Evo Morales turned violent.'></head><body><article>"
+            + "<p>Three people died in clashes near a fuel plant on Tuesday, officials said.</p>" * 5
+            + "</article></body></html>")
+    page = clean_page(envelope(html, published_at="2019-11-20"))
+    assert page.description.startswith("Protests against the interim government")
+    assert "Evo Morales" not in page.text
+    assert [l.name for l in extract_page(page, build_matcher()).leaders] == ["Evo Morales"]
