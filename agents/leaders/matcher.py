@@ -35,6 +35,7 @@ class LeaderMatcher:
         rows = _tsv("honorifics.txt")
         self.honorifics = honorifics if honorifics is not None else {r[0] for r in rows}
         self.office_titles = {r[0] for r in rows if r[1:] == ["office"]}
+        self.office_words = load_word_list("office_words.txt")
         # surnames that are also common names or words ("Johnson", "Moon") need context;
         # hand-curated short forms (aliases.tsv: "Trump", "Obama") are the well-known ones
         self.common_names, self.common_words = load_common_names()
@@ -81,9 +82,10 @@ class LeaderMatcher:
         for start, end, _, kind, payload in spans:
             if kind == FULL:
                 qid = self._pick(payload, day)
-            elif kind == SHORT and self._titled(text, start) and self._standalone_surname(text, start, end):
-                title = _word_before(text, start)
-                qid = self._resolve_short(text[start:end], payload, day, named_in_doc, titled=title in self.office_titles)
+            elif kind == SHORT and self._standalone_surname(text, start, end) and (
+                    self._titled(text, start) or self._office_word_after(text, end)):
+                office = _word_before(text, start) in self.office_titles or self._office_word_after(text, end)
+                qid = self._resolve_short(text[start:end], payload, day, named_in_doc, titled=office)
             else:
                 continue
             if qid:
@@ -91,7 +93,7 @@ class LeaderMatcher:
                 resolved.append(Mention(qid, start, end, text[start:end], kind, self._is_former(text, start)))
         # 3. bare surnames and role phrases, in the light of who the document names
         for start, end, _, kind, payload in spans:
-            if kind == SHORT and not self._titled(text, start):
+            if kind == SHORT and not self._titled(text, start) and not self._office_word_after(text, end):
                 qid = self._standalone_surname(text, start, end) and self._resolve_short(text[start:end], payload, day, named_in_doc)
                 if qid:
                     resolved.append(Mention(qid, start, end, text[start:end], SHORT, self._is_former(text, start)))
@@ -148,6 +150,20 @@ class LeaderMatcher:
     def _titled(self, text: str, start: int) -> bool:
         """ "President Moon", "PM Modi", "Mr. Xi": a title right before the surname."""
         return _word_before(text, start) in self.honorifics
+
+    def _office_word_after(self, text: str, end: int) -> bool:
+        """ "Obama administration", "Obama's government", "Bush-era", "Clinton impeachment", and across
+        a coordination: "the Nixon and Clinton impeachment proceedings"."""
+        rest = text[end:end + 60]
+        for prefix in ("'s ", "’s ", " ", "-"):
+            if rest.startswith(prefix):
+                words = [w.strip(".,;:") for w in rest[len(prefix):].split()[:4]]
+                if words[:1] and (words[0] in self.office_words or " ".join(words[:2]) in self.office_words):
+                    return True
+                # "<Surname> and <Surname> administrations"
+                return (len(words) >= 3 and words[0] in ("and", "or") and words[1][:1].isupper()
+                        and (words[2] in self.office_words or " ".join(words[2:4]) in self.office_words))
+        return False
 
     def _standalone_surname(self, text: str, start: int, end: int) -> bool:
         """False for "Melania Trump", "Trump Tower", "Kim Kardashian": another name glued on;

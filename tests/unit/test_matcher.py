@@ -111,3 +111,17 @@ def test_find_leaders_gives_evidence(matcher):
 def test_office_says_former_after_the_term(matcher):
     found = {l.qid: l for l in find_leaders("Fumio Kishida spoke.", date(2025, 11, 14), matcher)}
     assert found[KISHIDA].office == "former Prime Minister of Japan"
+
+
+NIXON, CLINTON, OBAMA, LBJ = "Q9588", "Q1124", "Q76", "Q9640"
+
+
+def test_an_office_word_after_a_surname_names_the_leader(matcher):
+    day = date(2019, 11, 19)
+    assert qids(matcher, "Critics of the Obama administration spoke.", day) == [OBAMA]
+    assert qids(matcher, "Unlike the Nixon and Clinton impeachment proceedings, this one is fast.", day) == [NIXON, CLINTON]
+    assert qids(matcher, "He served in the Johnson administration.", date(1966, 5, 1)) == [LBJ]
+    # without the office word the same common surnames need a full name
+    assert qids(matcher, "Nixon and Clinton were mentioned.", day) == []
+    # two Bushes, neither in office: still ambiguous
+    assert qids(matcher, "A Bush-era official testified.", day) == []
