@@ -11,7 +11,9 @@ from datetime import date
 
 import ahocorasick
 
-from agents.leaders.gazetteer import DATA_DIR, Gazetteer, Person
+from agents.leaders.gazetteer import Gazetteer
+from agents.leaders.spans import bounded, longest_first, shadow, word_after, word_before
+from agents.leaders.vocabulary import read_tsv, load_common_names, load_word_list, role_phrases
 
 FULL, SHORT, ROLE = "full", "short", "role"
 AROUND_DAYS = 183  # "in office around the page's date": within half a year of it
@@ -32,14 +34,14 @@ class LeaderMatcher:
 
     def __init__(self, gazetteer: Gazetteer, honorifics: set[str] | None = None):
         self.gazetteer = gazetteer
-        rows = _tsv("honorifics.txt")
+        rows = read_tsv("honorifics.txt")
         self.honorifics = honorifics if honorifics is not None else {r[0] for r in rows}
         self.office_titles = {r[0] for r in rows if r[1:] == ["office"]}
         self.office_words = load_word_list("office_words.txt")
         # surnames that are also common names or words ("Johnson", "Moon") need context;
         # hand-curated short forms (aliases.tsv: "Trump", "Obama") are the well-known ones
         self.common_names, self.common_words = load_common_names()
-        self.curated = {row[1] for row in _tsv("aliases.tsv") if len(row) > 2 and row[2] == SHORT}
+        self.curated = {row[1] for row in read_tsv("aliases.tsv") if len(row) > 2 and row[2] == SHORT}
         place_words = {w.lower() for c in gazetteer.countries.values() for w in c.names + c.demonyms}
         self._names = ahocorasick.Automaton()  # names and role phrases, case-sensitive
         names: dict[str, tuple[str, set[str]]] = {}
@@ -58,7 +60,7 @@ class LeaderMatcher:
         # keys are " shadow(form) ": the automaton then only reports whole-word matches
         merged: dict[str, tuple[str, set[str]]] = {}
         for form, (kind, qids) in names.items():
-            key = f" {_shadow(form)} "
+            key = f" {shadow(form)} "
             old_kind, old_qids = merged.get(key, (kind, set()))
             if old_kind == FULL and kind == SHORT:
                 continue
@@ -66,7 +68,7 @@ class LeaderMatcher:
         for key, (kind, qids) in merged.items():
             self._names.add_word(key, (len(key), kind, tuple(sorted(qids))))
         for phrase, (country, role) in role_phrases(gazetteer).items():
-            key = f" {_shadow(phrase)} "
+            key = f" {shadow(phrase)} "
             if key not in merged:
                 self._names.add_word(key, (len(key), ROLE, (country, role)))
         self._names.make_automaton()
@@ -75,26 +77,25 @@ class LeaderMatcher:
 
     def find(self, text: str, day: date | None) -> list[Mention]:
         """All leader mentions in `text` as of `day` (None: role phrases are not resolved)."""
-        spans = _longest_first(list(self._raw_matches(text)))
+        spans = longest_first(list(self._raw_matches(text)))
+        context = {start: self._surname_context(text, start, end) for start, end, _, kind, _ in spans if kind == SHORT}
         resolved: list[Mention] = []
         named_in_doc: set[str] = set()
-        # 1. full names, 2. titled surnames ("President Moon"): these name a person for the document
+        # 1. full names and surnames with a title or office word: these name a person for the document
         for start, end, _, kind, payload in spans:
             if kind == FULL:
                 qid = self._pick(payload, day)
-            elif kind == SHORT and self._standalone_surname(text, start, end) and (
-                    self._titled(text, start) or self._office_word_after(text, end)):
-                office = _word_before(text, start) in self.office_titles or self._office_word_after(text, end)
-                qid = self._resolve_short(text[start:end], payload, day, named_in_doc, titled=office)
+            elif kind == SHORT and context[start] in ("office", "courtesy"):
+                qid = self._resolve_short(text[start:end], payload, day, named_in_doc, titled=context[start] == "office")
             else:
                 continue
             if qid:
                 named_in_doc.add(qid)
                 resolved.append(Mention(qid, start, end, text[start:end], kind, self._is_former(text, start)))
-        # 3. bare surnames and role phrases, in the light of who the document names
+        # 2. bare surnames and role phrases, in the light of who the document names
         for start, end, _, kind, payload in spans:
-            if kind == SHORT and not self._titled(text, start) and not self._office_word_after(text, end):
-                qid = self._standalone_surname(text, start, end) and self._resolve_short(text[start:end], payload, day, named_in_doc)
+            if kind == SHORT and context[start] == "bare":
+                qid = self._resolve_short(text[start:end], payload, day, named_in_doc)
                 if qid:
                     resolved.append(Mention(qid, start, end, text[start:end], SHORT, self._is_former(text, start)))
             elif kind == ROLE and day is not None:
@@ -104,12 +105,22 @@ class LeaderMatcher:
         resolved.sort(key=lambda m: m.start)
         return resolved
 
+    def _surname_context(self, text: str, start: int, end: int) -> str | None:
+        """ "office" ("President Moon", "the Carter administration"), "courtesy" ("Mr. Xi"), "bare",
+        or None when the surname is part of another name ("Melania Trump", "Trump Tower")."""
+        if not self._standalone_surname(text, start, end):
+            return None
+        before = word_before(text, start)
+        if before in self.office_titles or self._office_word_after(text, end):
+            return "office"
+        return "courtesy" if before in self.honorifics else "bare"
+
     def _raw_matches(self, text: str):
         """(start, end, length, kind, payload) for every name and role phrase on word boundaries."""
         # match on " shadow(text) " (same offsets + 1): a key " Kim Jong un " spans start..end
-        for last, (length, kind, payload) in self._names.iter(f" {_shadow(text)} "):
+        for last, (length, kind, payload) in self._names.iter(f" {shadow(text)} "):
             start, end = last - length + 1, last - 1
-            if _bounded(text, start, end):
+            if bounded(text, start, end):
                 yield (start, end, end - start, kind, payload)
 
     def _pick(self, qids: tuple[str, ...], day: date | None) -> str | None:
@@ -147,10 +158,6 @@ class LeaderMatcher:
         distinctive = surface in self.curated and surface not in self.common_words and surface not in self.common_names
         return qids[0] if (titled or distinctive) and len(qids) == 1 else None
 
-    def _titled(self, text: str, start: int) -> bool:
-        """ "President Moon", "PM Modi", "Mr. Xi": a title right before the surname."""
-        return _word_before(text, start) in self.honorifics
-
     def _office_word_after(self, text: str, end: int) -> bool:
         """ "Obama administration", "Obama's government", "Bush-era", "Clinton impeachment", and across
         a coordination: "the Nixon and Clinton impeachment proceedings"."""
@@ -170,10 +177,10 @@ class LeaderMatcher:
         and for abbreviations ("U" of "U.S.")."""
         if text[end:end + 1] == "." and text[end + 1:end + 2].isalpha():
             return False
-        before = _word_before(text, start)
+        before = word_before(text, start)
         if before and before[0].isupper() and before not in self.honorifics:
             return False
-        after = _word_after(text, end)
+        after = word_after(text, end)
         return not (after and after[0].isupper() and not after.endswith(":"))
 
     def _resolve_role(self, text, start, end, payload, day) -> Mention | None:
@@ -181,7 +188,7 @@ class LeaderMatcher:
         country, role = payload
         if self._is_former(text, start):
             return None
-        after = _word_after(text, end)
+        after = word_after(text, end)
         if after and after[0].isupper():
             return None  # "Japanese Prime Minister Fumio Kishida": the name decides, not the date
         holders = self.gazetteer.holders(country, role, day)
@@ -193,107 +200,3 @@ class LeaderMatcher:
     def _is_former(text: str, start: int) -> bool:
         window = text[max(0, start - 30):start].lower()
         return "former " in window[-20:] or "ex-" in window[-4:] or "late " in window[-6:]
-
-
-# ---------------------------------------------------------------------- role phrases
-
-def role_phrases(gazetteer: Gazetteer) -> dict[str, tuple[str, str]]:
-    """Phrase -> (country, role) for "<Country>'s <title>", "<Demonym> <title>", "<title> of <Country>";
-    the country as written (capitalised: "told us president" is no role), the title in lower,
-    Title and UPPER case. A country form shared by two countries ("Congo") is left out."""
-    countries_of: dict[str, set[str]] = {}
-    for country in gazetteer.countries.values():
-        for form in country.names + country.demonyms:
-            countries_of.setdefault(form.lower(), set()).add(country.iso2)
-    phrases: dict[str, tuple[str, str]] = {}
-    for country in gazetteer.countries.values():
-        titles = [(t, role) for role, words in country.titles.items() for t in words]
-        titles.append(("leader", country.leader_role))
-        names = [n for n in country.names if len(countries_of[n.lower()]) == 1]
-        demonyms = [d for d in country.demonyms if len(countries_of[d.lower()]) == 1]
-        for title, role in titles:  # a title shared by two roles stays with the first one
-            for cased in {title.lower(), title.title(), title.upper()}:
-                for name in names:
-                    for sep in ("'s ", "' "):
-                        phrases.setdefault(f"{name}{sep}{cased}", (country.iso2, role))
-                    phrases.setdefault(f"{cased} of {name}", (country.iso2, role))
-                for form in demonyms + [n for n in names if n.replace(".", "").isupper()]:
-                    phrases.setdefault(f"{form} {cased}", (country.iso2, role))
-    return phrases
-
-
-def _tsv(name: str) -> list[list[str]]:
-    lines = (DATA_DIR / name).read_text(encoding="utf-8").splitlines()
-    return [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
-
-
-def load_word_list(name: str) -> set[str]:
-    """data/<name>: one entry per line (first tab-separated column), # comments."""
-    return {row[0].strip() for row in _tsv(name)}
-
-
-def load_common_names() -> tuple[set[str], set[str]]:
-    """data/common_names.tsv -> (common surnames and first names, plain English words)."""
-    rows = _tsv("common_names.tsv")
-    names = {r[0] for r in rows if "surname" in r[1] or "first name" in r[1]}
-    return names, {r[0] for r in rows} - names
-
-
-# ---------------------------------------------------------------------- text helpers
-
-def _bounded(text: str, start: int, end: int) -> bool:
-    """True when text[start:end] is a whole word sequence (no letter or digit glued on)."""
-    if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "-_@#"):
-        return False
-    return end >= len(text) or not (text[end].isalnum() or text[end] == "_")
-
-
-def _word_before(text: str, start: int) -> str:
-    """The word right before `start`, if only spaces separate them (punctuation breaks the link)."""
-    i = start
-    while i > 0 and text[i - 1] == " ":
-        i -= 1
-    if i == start or i == 0:
-        return ""
-    j = i
-    while j > 0 and not text[j - 1].isspace():
-        j -= 1
-    word = text[j:i]
-    return "" if word[-1:] in ",;:!?)\"”" or (word.endswith(".") and word not in ("Mr.", "Mrs.", "Ms.", "Dr.", "Sen.", "Gen.")) else word
-
-
-def _word_after(text: str, end: int) -> str:
-    """The word right after `end` when only spaces separate them; "" after punctuation or 's."""
-    if text[end:end + 2] in ("'s", "’s") or text[end:end + 1] in ("'", "’"):
-        return ""
-    i = end
-    while i < len(text) and text[i] == " ":
-        i += 1
-    if i == end or i >= len(text):
-        return ""
-    j = i
-    while j < len(text) and not text[j].isspace():
-        j += 1
-    return text[i:j]
-
-
-# the punctuation that borders names; chained str.replace is ~10x faster than re.sub(r"\W")
-_BORDERS = ".,;:!?'\"’‘“”()[]{}-–—/\\\n\t\r«»„*#@&+=<>|~…"
-
-
-def _shadow(text: str) -> str:
-    """Punctuation as spaces, same length: "Japan’s PM" -> "Japan s PM"."""
-    for char in _BORDERS:
-        text = text.replace(char, " ")
-    return text
-
-
-def _longest_first(spans: list[tuple]) -> list[tuple]:
-    """Keep non-overlapping spans, longest first (ties: leftmost); returned in text order."""
-    chosen: list[tuple] = []
-    taken: list[tuple[int, int]] = []
-    for span in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
-        if all(span[1] <= a or span[0] >= b for a, b in taken):
-            chosen.append(span)
-            taken.append((span[0], span[1]))
-    return sorted(chosen, key=lambda s: s[0])

@@ -1,0 +1,60 @@
+"""Character-level helpers for matching on word boundaries; every function keeps offsets valid."""
+from __future__ import annotations
+
+
+def bounded(text: str, start: int, end: int) -> bool:
+    """True when text[start:end] is a whole word sequence (no letter or digit glued on)."""
+    if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "-_@#"):
+        return False
+    return end >= len(text) or not (text[end].isalnum() or text[end] == "_")
+
+
+def word_before(text: str, start: int) -> str:
+    """The word right before `start`, if only spaces separate them (punctuation breaks the link)."""
+    i = start
+    while i > 0 and text[i - 1] == " ":
+        i -= 1
+    if i == start or i == 0:
+        return ""
+    j = i
+    while j > 0 and not text[j - 1].isspace():
+        j -= 1
+    word = text[j:i]
+    return "" if word[-1:] in ",;:!?)\"”" or (word.endswith(".") and word not in ("Mr.", "Mrs.", "Ms.", "Dr.", "Sen.", "Gen.")) else word
+
+
+def word_after(text: str, end: int) -> str:
+    """The word right after `end` when only spaces separate them; "" after punctuation or 's."""
+    if text[end:end + 2] in ("'s", "’s") or text[end:end + 1] in ("'", "’"):
+        return ""
+    i = end
+    while i < len(text) and text[i] == " ":
+        i += 1
+    if i == end or i >= len(text):
+        return ""
+    j = i
+    while j < len(text) and not text[j].isspace():
+        j += 1
+    return text[i:j]
+
+
+# the punctuation that borders names; chained str.replace is ~10x faster than re.sub(r"\W")
+BORDERS = ".,;:!?'\"’‘“”()[]{}-–—/\\\n\t\r«»„*#@&+=<>|~…"
+
+
+def shadow(text: str) -> str:
+    """Punctuation as spaces, same length: "Japan’s PM" -> "Japan s PM"."""
+    for char in BORDERS:
+        text = text.replace(char, " ")
+    return text
+
+
+def longest_first(spans: list[tuple]) -> list[tuple]:
+    """Keep non-overlapping spans, longest first (ties: leftmost); returned in text order."""
+    chosen: list[tuple] = []
+    taken: list[tuple[int, int]] = []
+    for span in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
+        if all(span[1] <= a or span[0] >= b for a, b in taken):
+            chosen.append(span)
+            taken.append((span[0], span[1]))
+    return sorted(chosen, key=lambda s: s[0])
