@@ -1,8 +1,9 @@
 """Find heads of state and government in a text: names, surnames in context, and dated role phrases.
 
-text + page date -> [Mention(qid, start, end, surface, kind)], one pass of two Aho-Corasick
-automatons: names case-sensitively ("Bush" the person, not "bush" the plant), role phrases
-("Japan's PM", "the North Korean leader") on the lowercased text. Longest match wins.
+text + page date -> [Mention(qid, start, end, surface, kind)]: one case-sensitive Aho-Corasick pass
+("Bush" the person, not "bush" the plant) over the text with punctuation as spaces, so only whole
+words match: full names, surnames, and role phrases ("Japan's PM", "the North Korean leader")
+resolved by the page's date. Longest match wins.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import ahocorasick
 
 from agents.leaders.gazetteer import Gazetteer
 from agents.leaders.spans import bounded, longest_first, shadow, word_after, word_before
-from agents.leaders.vocabulary import read_tsv, load_common_names, load_word_list, role_phrases
+from agents.leaders.vocabulary import load_common_names, load_word_list, read_tsv, role_phrases
 
 FULL, SHORT, ROLE = "full", "short", "role"
 AROUND_DAYS = 183  # "in office around the page's date": within half a year of it
