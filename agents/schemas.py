@@ -7,9 +7,7 @@ from pathlib import Path
 import jsonschema
 import orjson
 
-from agents.settings import PROJECT_DIR
-
-SCHEMAS_DIR = PROJECT_DIR / "schemas"
+from agents.settings import SCHEMAS_DIR
 
 
 @lru_cache(maxsize=None)

@@ -12,6 +12,8 @@ from typing import Mapping
 
 PREFIX = "LEADERWATCH_"
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+# schemas/ in a source checkout; the copy packaged as agents/schemas_files in an installed wheel
+SCHEMAS_DIR = PROJECT_DIR / "schemas" if (PROJECT_DIR / "schemas").is_dir() else Path(__file__).resolve().parent / "schemas_files"
 ALL_STAGES = ("clean", "extract", "mentions", "alert")
 
 
@@ -54,7 +56,7 @@ class Settings:
     dead_letter_input_bytes: int = 64 * 1024  # how much of a bad input a dead letter keeps
     window_seconds: int = 3600  # tumbling event-time windows of the mentions table
 
-    schemas_dir: str = str(PROJECT_DIR / "schemas")
+    schemas_dir: str = str(SCHEMAS_DIR)
     rules_file: str = ""  # alert rules (JSON); empty = the bundled agents/rules/alerts.json
     gazetteer_file: str = ""  # empty = the bundled agents/leaders/data/gazetteer.jsonl
     watch_list: tuple[str, ...] = ()  # Wikidata ids for `watch` alerts
