@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import gzip
@@ -89,3 +90,14 @@ async def read_all(settings: Settings, topic: str, expect: int = 0, timeout: flo
         if len(values) >= expect or asyncio.get_running_loop().time() > deadline:
             return values
         await asyncio.sleep(0.5)
+
+
+def table_from_entities(entities: list[dict]) -> dict:
+    """What the mentions table must hold: every document counted once."""
+    latest = {e["doc_id"]: e for e in entities}
+    table = collections.defaultdict(lambda: [0, 0])
+    for page in latest.values():
+        for leader in page["leaders"]:
+            table[leader["qid"]][0] += 1
+            table[leader["qid"]][1] += leader["mentions"]
+    return {qid: tuple(v) for qid, v in table.items()}

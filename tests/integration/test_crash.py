@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import collections
 import os
 import time
 
@@ -11,20 +10,9 @@ import pytest
 from agents.cli import fetch_json
 from agents.demo import pipeline_done
 from agents.ingest import iter_page_files, publish_pages
-from tests.conftest import AEB_DIR, read_all
+from tests.conftest import AEB_DIR, read_all, table_from_entities
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(not AEB_DIR.exists(), reason="../shared/corpus/aeb not present")]
-
-
-def table_from_entities(entities: list[dict]) -> dict:
-    """What the mentions table must hold: every document counted once."""
-    latest = {e["doc_id"]: e for e in entities}
-    table = collections.defaultdict(lambda: [0, 0])
-    for page in latest.values():
-        for leader in page["leaders"]:
-            table[leader["qid"]][0] += 1
-            table[leader["qid"]][1] += leader["mentions"]
-    return {qid: tuple(v) for qid, v in table.items()}
 
 
 def live_table(settings) -> dict:
