@@ -97,8 +97,8 @@ def main() -> None:
     """Console entry point `leaderwatch`: Faust's CLI plus the commands in agents.cli."""
     if "worker" in sys.argv[1:3]:
         Path(app.conf.datadir).mkdir(parents=True, exist_ok=True)  # Faust creates only the last level
-    if "worker" in sys.argv[1:3] and not any(a in ("-l", "--loglevel") or a.startswith("--loglevel=") for a in sys.argv):
-        sys.argv[1:] = [*sys.argv[1:], "--loglevel", settings.log_level]  # LEADERWATCH_LOG_LEVEL
+        if not any(a in ("-l", "--loglevel") or a.startswith("--loglevel=") for a in sys.argv):
+            sys.argv[1:] = [*sys.argv[1:], "--loglevel", settings.log_level]  # LEADERWATCH_LOG_LEVEL
     app.main()
 
 
