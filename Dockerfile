@@ -13,6 +13,8 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 WORKDIR /src
 COPY pyproject.toml README.md* ./
 COPY agents/ agents/
+# the JSON Schemas ship inside the package too (pyproject maps schemas/ to agents/schemas_files)
+COPY schemas/ schemas/
 RUN pip install --prefix=/install --only-binary=:all: .
 
 # ---- run: slim Python, the installed tree, the schemas; no build tools, not root

@@ -279,3 +279,26 @@ def test_create_topics_makes_every_topic_with_its_retention(tmp_path):
     assert made[s.topic_alerts] == {"retention.ms": str(365 * day)}
     assert made[s.topic_dead] == {"retention.ms": str(30 * day)}
     assert int(made[s.topic_raw]["max.message.bytes"]) >= s.max_page_bytes + 64 * 1024
+
+
+def test_the_dockerfile_build_stage_copies_enough_to_build_the_package(tmp_path):
+    """Copy exactly what the build stage COPYs, build the wheel from it, and check the data is inside."""
+    import glob
+    import sys
+    import zipfile
+
+    build_stage = re.split(r"^FROM ", DOCKERFILE.read_text(), flags=re.M)[1]  # the first stage
+    for line in build_stage.splitlines():
+        if line.startswith("COPY ") and "--from" not in line:
+            *sources, _ = line.split()[1:]
+            for pattern in sources:
+                for found in glob.glob(str(ROOT / pattern.rstrip("*").rstrip("/"))):
+                    target = tmp_path / Path(found).relative_to(ROOT)
+                    (shutil.copytree if Path(found).is_dir() else shutil.copy)(found, target)
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path / "dist"),
+                             str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    names = zipfile.ZipFile(next((tmp_path / "dist").glob("*.whl"))).namelist()
+    for needed in ("agents/leaders/data/gazetteer.jsonl", "agents/rules/alerts.json",
+                   "agents/schemas_files/pages.raw.v1.json", "agents/samples/NOTICE"):
+        assert needed in names
