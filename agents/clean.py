@@ -214,7 +214,7 @@ def _age_seconds(event_time: str, fetched_at: str) -> float:
 
 import asyncio  # noqa: E402
 
-from agents.app import app, processed, settings, stage_agent  # noqa: E402
+from agents.app import processed, settings, stage_agent  # noqa: E402
 from agents.dead import send_dead_letter  # noqa: E402
 from agents.schemas import validator_for  # noqa: E402
 from agents.topics import pages_clean_topic, pages_raw_topic  # noqa: E402
