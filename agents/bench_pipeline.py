@@ -78,7 +78,7 @@ async def bench(folder: Path, copies: int) -> dict:
     files = list(iter_page_files([folder])) * copies
     workdir = Path(tempfile.mkdtemp(prefix="leaderwatch-bench-"))
     with embedded_broker(log_path=workdir / "broker.log") as broker:
-        settings = Settings(broker=broker, web_port=free_port(), datadir=str(workdir / "data"))
+        settings = Settings(broker=broker, web_port=free_port(), datadir=str(workdir / "data"), producer_max_batch_size=1)
         settings = dataclasses.replace(settings, app_id=f"bench-{free_port()}")
         transport = await transport_rate(settings, files)
         pipeline = await pipeline_rate(settings, files, workdir)

@@ -33,6 +33,9 @@ def aeb_html(page_id: str) -> str:
     return decode_bytes(gzip.decompress((AEB_DIR / f"{page_id}.html.gz").read_bytes()))
 
 
+EMBEDDED = not os.environ.get("LEADERWATCH_BROKER")
+
+
 @pytest.fixture(scope="session")
 def broker_url(tmp_path_factory):
     """A real Kafka-protocol broker: LEADERWATCH_BROKER if set, else the embedded one."""
@@ -54,6 +57,7 @@ def settings_factory(broker_url, tmp_path):
             partitions=2, topic_raw=f"t{tag}.pages.raw", topic_clean=f"t{tag}.pages.clean",
             topic_entities=f"t{tag}.pages.entities", topic_alerts=f"t{tag}.alerts", topic_dead=f"t{tag}.pages.dead",
             topic_mention_updates=f"t{tag}.mention-updates",
+            producer_max_batch_size=1 if EMBEDDED else Settings().producer_max_batch_size,
         )
         return dataclasses.replace(base, **overrides)
 
