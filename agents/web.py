@@ -10,7 +10,7 @@ Tables are partitioned by leader: with several workers each answers for its own 
 from __future__ import annotations
 
 from agents.app import app, processed
-from agents.mentions import leader_to_mentions, leader_windows, top_leaders
+from agents import mentions  # attributes read per request: mentions may still be importing
 from agents.metrics import install_metrics
 
 
@@ -20,15 +20,15 @@ async def mentions_view(web, request):
         top = int(request.query.get("top", "20"))
     except ValueError:
         return web.json({"error": "top must be an integer"}, status=400)
-    return web.json({"leaders": top_leaders(top)})
+    return web.json({"leaders": mentions.top_leaders(top)})
 
 
 @app.page("/mentions/{qid}/")
 async def leader_view(web, request, qid):
-    totals = leader_to_mentions.get(qid)
+    totals = mentions.current_sum(mentions.leader_to_mentions, qid)
     if not totals:
         return web.json({"error": f"no mentions of {qid}"}, status=404)
-    return web.json({**totals, "windows": leader_windows(qid)})
+    return web.json({**totals, "windows": mentions.leader_windows(qid)})
 
 
 @app.page("/progress/")

@@ -5,6 +5,7 @@ import asyncio
 import os
 import time
 
+import orjson
 import pytest
 
 from agents.cli import fetch_json
@@ -83,3 +84,77 @@ async def test_a_restarted_worker_restores_its_tables_from_the_changelogs(settin
         assert time.monotonic() < deadline, f"tables not restored: {live_table(settings)} != {before}"
         await asyncio.sleep(0.5)
     assert fetch_json(settings.web_url + "/progress/").get("clean_in", 0) == 0  # nothing was re-processed
+
+
+async def test_sums_torn_by_a_crash_are_repaired_from_the_per_document_records(settings_factory, start_worker):
+    """Without transactions a SIGKILL can persist one table's changelog write and not another's.
+    Forge that state on the real changelog topics (a leader's total and one window lose a document)
+    and restart: the table must again equal "each document once", and stay so as pages keep coming."""
+    from aiokafka import AIOKafkaProducer
+
+    from agents.demo import wait_until_done
+    from agents.ingest import SAMPLES_DIR
+
+    settings = settings_factory()
+    first = start_worker(settings)
+    files = sorted(iter_page_files([SAMPLES_DIR]))
+    await publish_pages(settings, files[:-1], show_progress=False)
+    await wait_until_done(settings, len(files) - 1, timeout=60)
+    before = live_table(settings)
+    first.terminate()
+    first.wait(timeout=30)
+
+    qid, (docs, mentions) = max(before.items(), key=lambda item: item[1])
+    assert docs >= 2
+    torn = {}  # changelog topic -> (partition, key, value): the last record of `qid` in it, one document short
+    for table in ("leader_to_mentions", "leader_window_to_mentions"):
+        topic = f"{settings.app_id}-{table}-changelog"
+        for record in await read_changelog(settings, topic):
+            key = orjson.loads(record.key)  # changelog keys are JSON
+            if key == qid or key.startswith(qid + "|"):
+                value = orjson.loads(record.value)
+                if value.get("docs", 0) >= 1:
+                    torn[topic] = (record.partition, record.key, {**value, "docs": value["docs"] - 1,
+                                                                  "mentions": value["mentions"] - 1})
+    assert len(torn) == 2
+    producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap)
+    await producer.start()
+    try:
+        for topic, (partition, key, value) in torn.items():
+            await producer.send_and_wait(topic, orjson.dumps(value), key=key, partition=partition)
+    finally:
+        await producer.stop()
+
+    start_worker(settings)
+    deadline = time.monotonic() + 60
+    while live_table(settings) != before:
+        assert time.monotonic() < deadline, f"not repaired: {live_table(settings)[qid]} != {before[qid]}"
+        await asyncio.sleep(0.5)
+    assert fetch_json(settings.web_url + "/progress/")["sums_repaired"] >= 2
+    assert sum(w["docs"] for w in fetch_json(f"{settings.web_url}/mentions/{qid}/")["windows"]) == docs
+
+    await publish_pages(settings, files[-1:], show_progress=False)  # and updates after the repair keep it right
+    await wait_until_done(settings, 1, timeout=60)
+    entities = await read_all(settings, settings.topic_entities, expect=len(files))
+    assert live_table(settings) == table_from_entities(entities)
+
+
+async def read_changelog(settings, topic: str) -> list:
+    """Every record of a changelog topic, oldest first (the broker's end offsets are not trusted)."""
+    from aiokafka import AIOKafkaConsumer
+
+    from agents.follow import _partitions
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = await _partitions(consumer, topic)
+        assert partitions, f"no changelog topic {topic}"
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        records = []
+        while batches := await consumer.getmany(*partitions, timeout_ms=1500):
+            records += [record for batch in batches.values() for record in batch]
+        return records
+    finally:
+        await consumer.stop()

@@ -1,7 +1,8 @@
 """The idempotent table arithmetic: contributions, updates, windows."""
 from __future__ import annotations
 
-from agents.mentions import apply_update, fingerprint, mention_updates, shift_window, window_start
+from agents.mentions import (apply_update, fingerprint, mention_updates, repaired_sum, shift_window, sums_of_contributions,
+                             window_start)
 from agents.records import LeaderFound, MentionUpdate, PageEntities
 
 
@@ -56,3 +57,38 @@ def test_windows_are_tumbling_in_event_time():
     assert window_start("2025-11-14T06:30:00Z", 3600) == "2025-11-14T06:00:00Z"
     assert window_start("2023-09-19T23:59:59Z", 86400) == "2023-09-19T00:00:00Z"
     assert shift_window("2025-11-14T06:00:00Z", 3600, -7) == "2025-11-13T23:00:00Z"
+
+
+def test_a_title_change_updates_the_record_without_counting_again():
+    w1 = window_start("2025-11-14T06:30:00Z", 3600)
+    first, _ = apply_update(update(2), None, w1)
+    retitled = MentionUpdate(qid="Q1", doc_id="d1", name="n", country="JP", mentions=2, event_time="2025-11-14T06:30:00Z",
+                             title="corrected")
+    new, deltas = apply_update(retitled, first, w1)
+    assert deltas == [] and new["title"] == "corrected"
+
+
+def test_sums_of_contributions_are_the_tables_a_torn_crash_must_be_repaired_to():
+    w1, w2 = "2025-11-14T06:00:00Z", "2025-11-14T07:00:00Z"
+    records = [
+        ("Q1|a", {"mentions": 2, "window": w1, "name": "One", "country": "JP", "url": "ua", "title": "ta"}),
+        ("Q1|b", {"mentions": 1, "window": w2, "name": "One", "country": "JP", "url": "ub", "title": "tb"}),
+        ("Q2|a", {"mentions": 3, "window": w1, "name": "Two", "country": "KP", "url": "ua", "title": "ta"}),
+    ]
+    totals, windows = sums_of_contributions(records)
+    assert totals == {"Q1": {"qid": "Q1", "name": "One", "country": "JP", "docs": 2, "mentions": 3},
+                      "Q2": {"qid": "Q2", "name": "Two", "country": "KP", "docs": 1, "mentions": 3}}
+    assert {k: (v["docs"], v["mentions"]) for k, v in windows.items()} == {f"Q1|{w1}": (1, 2), f"Q1|{w2}": (1, 1),
+                                                                           f"Q2|{w1}": (1, 3)}
+    assert windows[f"Q1|{w1}"]["top"] == [{"doc_id": "a", "url": "ua", "title": "ta"}]
+
+
+def test_repaired_sum_leaves_right_rows_alone_and_fixes_torn_ones():
+    want = {"docs": 2, "mentions": 3, "top": [{"doc_id": "a"}, {"doc_id": "b"}]}
+    assert repaired_sum({"docs": 2, "mentions": 3, "top": [{"doc_id": "a"}], "alerted": "x"}, want, 5) is None
+    fixed = repaired_sum({"docs": 1, "mentions": 2, "top": [{"doc_id": "a"}], "alerted": "x"}, want, 5)
+    assert fixed == {"docs": 2, "mentions": 3, "top": [{"doc_id": "a"}, {"doc_id": "b"}], "alerted": "x"}
+    # counted in the sums but withdrawn in the truth (the withdrawal's sum write was lost)
+    assert repaired_sum({"qid": "Q1", "name": "One", "docs": 1, "mentions": 2}, None, 5) == {
+        "qid": "Q1", "name": "One", "docs": 0, "mentions": 0}
+    assert repaired_sum(None, None, 5) is None
