@@ -69,14 +69,18 @@ def apply_update(update: MentionUpdate, previous: dict | None, window: str) -> t
     if update.mentions > 0:
         new = {"mentions": update.mentions, "window": window, "name": update.name, "country": update.country,
                "url": update.url, "title": update.title}
-    if new == previous:
+    if _counted(new) == _counted(previous):  # re-delivered, or only the url/title changed
         return new, []
     deltas = []
-    if previous and (not new or (previous["mentions"], previous["window"]) != (new["mentions"], new["window"])):
+    if previous:
         deltas.append((previous["window"], -1, -previous["mentions"]))
-    if new and (not previous or (previous["mentions"], previous["window"]) != (new["mentions"], new["window"])):
+    if new:
         deltas.append((window, 1, update.mentions))
     return new, deltas
+
+
+def _counted(contribution: dict | None) -> tuple | None:
+    return (contribution["mentions"], contribution["window"]) if contribution else None
 
 
 def sums_of_contributions(contributions: Iterable[tuple[str, dict]]) -> tuple[dict[str, dict], dict[str, dict]]:
