@@ -66,7 +66,8 @@ def office_on(gazetteer: Gazetteer, qid: str, day: date | None) -> str | None:
 
 def _leader(gazetteer, qid, mentions, text, spans, day) -> LeaderFound:
     person = gazetteer.persons[qid]
-    sentence_ids = sorted({sentence_index(spans, m.start) for m in mentions})
+    starts = [start for start, _ in spans]
+    sentence_ids = sorted({sentence_index(starts, m.start) for m in mentions})
     return LeaderFound(
         qid=qid,
         name=person.name,

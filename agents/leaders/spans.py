@@ -14,12 +14,12 @@ def word_before(text: str, start: int) -> str:
     i = start
     while i > 0 and text[i - 1] == " ":
         i -= 1
-    if i == start or i == 0:
+    if i == start or i == 0 or text[i - 1].isspace():
         return ""
-    j = i
-    while j > 0 and not text[j - 1].isspace():
-        j -= 1
-    word = text[j:i]
+    head = text[max(0, i - WORD_WINDOW):i].rsplit(None, 1)
+    if len(head) == 1 and i > WORD_WINDOW:
+        return ""  # a token longer than any word the rules look at
+    word = head[-1]
     return "" if word[-1:] in ",;:!?)\"”" or (word.endswith(".") and word not in ("Mr.", "Mrs.", "Ms.", "Dr.", "Sen.", "Gen.")) else word
 
 
@@ -30,12 +30,13 @@ def word_after(text: str, end: int) -> str:
     i = end
     while i < len(text) and text[i] == " ":
         i += 1
-    if i == end or i >= len(text):
+    if i == end or i >= len(text) or text[i].isspace():
         return ""
-    j = i
-    while j < len(text) and not text[j].isspace():
-        j += 1
-    return text[i:j]
+    tail = text[i:i + WORD_WINDOW].split(None, 1)
+    return tail[0] if len(tail) == 2 or i + WORD_WINDOW >= len(text) else ""
+
+
+WORD_WINDOW = 40  # characters looked at around a match for the word before or after it
 
 
 # the punctuation that borders names; chained str.replace is ~10x faster than re.sub(r"\W")
@@ -51,10 +52,17 @@ def shadow(text: str) -> str:
 
 def longest_first(spans: list[tuple]) -> list[tuple]:
     """Keep non-overlapping spans, longest first (ties: leftmost); returned in text order."""
+    ordered = sorted(spans, key=_start)
+    if all(a[1] <= b[0] for a, b in zip(ordered, ordered[1:])):
+        return ordered  # the common case: nothing overlaps
     chosen: list[tuple] = []
     taken: list[tuple[int, int]] = []
     for span in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
         if all(span[1] <= a or span[0] >= b for a, b in taken):
             chosen.append(span)
             taken.append((span[0], span[1]))
-    return sorted(chosen, key=lambda s: s[0])
+    return sorted(chosen, key=_start)
+
+
+def _start(span: tuple) -> int:
+    return span[0]
