@@ -9,7 +9,7 @@ from datetime import date
 
 from agents.leaders.gazetteer import Gazetteer
 from agents.leaders.matcher import LeaderMatcher, Mention
-from agents.leaders.sentences import sentence_index, split_sentences
+from agents.leaders.sentences import sentence_at
 from agents.records import LeaderFound, PageCleaned, PageEntities
 
 MAX_SENTENCES_PER_LEADER = 20  # evidence kept per leader; counts stay exact
@@ -20,11 +20,11 @@ def find_leaders(text: str, day: date | None, matcher: LeaderMatcher) -> list[Le
     mentions = matcher.find(text, day)
     if not mentions:
         return []
-    spans = split_sentences(text)
+    sentences = _Sentences(text)
     by_person: dict[str, list[Mention]] = {}
     for mention in mentions:
         by_person.setdefault(mention.qid, []).append(mention)
-    return [_leader(matcher.gazetteer, qid, found, text, spans, day) for qid, found in by_person.items()]
+    return [_leader(matcher.gazetteer, qid, found, sentences, day) for qid, found in by_person.items()]
 
 
 def extract_page(page: PageCleaned, matcher: LeaderMatcher) -> PageEntities:
@@ -64,10 +64,9 @@ def office_on(gazetteer: Gazetteer, qid: str, day: date | None) -> str | None:
     return f"former {gazetteer.office_title(past)}" if past else None
 
 
-def _leader(gazetteer, qid, mentions, text, spans, day) -> LeaderFound:
+def _leader(gazetteer, qid, mentions, sentences: "_Sentences", day) -> LeaderFound:
     person = gazetteer.persons[qid]
-    starts = [start for start, _ in spans]
-    sentence_ids = sorted({sentence_index(starts, m.start) for m in mentions})
+    spans = sorted({sentences.around(m.start) for m in mentions})[:MAX_SENTENCES_PER_LEADER]
     return LeaderFound(
         qid=qid,
         name=person.name,
@@ -76,9 +75,26 @@ def _leader(gazetteer, qid, mentions, text, spans, day) -> LeaderFound:
         mentions=len(mentions),
         surfaces=sorted({m.surface for m in mentions}),
         offsets=[[m.start, m.end] for m in mentions],
-        sentence_ids=sentence_ids[:MAX_SENTENCES_PER_LEADER],
-        sentences=[" ".join(text[spans[i][0]:spans[i][1]].split()) for i in sentence_ids[:MAX_SENTENCES_PER_LEADER]],
+        sentence_ids=[start for start, _ in spans],
+        sentences=[" ".join(sentences.text[start:end].split()) for start, end in spans],
     )
+
+
+class _Sentences:
+    """The sentences of one text, found only around the offsets asked about; a sentence's id is
+    the offset where it starts (two leaders with one id were named in one sentence)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self._found: list[tuple[int, int]] = []
+
+    def around(self, offset: int) -> tuple[int, int]:
+        for start, end in self._found:
+            if start <= offset < end:
+                return start, end
+        span = sentence_at(self.text, offset)
+        self._found.append(span)
+        return span
 
 
 def _country_at(person, day) -> str:

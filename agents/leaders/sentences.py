@@ -11,35 +11,66 @@ import re
 _BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ])|\n\s*\n|\n(?=[A-Z0-9“\"])")
 _ENDS = ".!?"
 _CLOSERS = "\"'”’)]"
+_OPENERS = "\"'“‘(["
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "lt", "col", "sgt", "st", "jr", "sr",
     "u.s", "u.k", "u.n", "e.u", "no", "vs", "etc", "inc", "ltd", "co", "corp", "jan", "feb", "mar",
-    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "a.m", "p.m", "ft", "mt", "rev",
+    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "a.m", "p.m", "ft", "mt", "rev", "vol", "fig", "approx",
 }
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """text -> [(start, end)] of each sentence, covering the text in order."""
     spans, start = [], 0
-    for match in _BOUNDARY.finditer(text):
-        cut = match.start() + (text[match.start()] in _ENDS)
-        if text[cut - 1:cut] == "." or text[cut - 1:cut] in _CLOSERS:  # maybe "Mr." or "U.S.": look at the word
-            window = max(start, cut - 40)
-            head = text[window:cut].rstrip(_CLOSERS)
-            if head.endswith("."):
-                words = head.rsplit(None, 1)
-                whole = len(words) == 2 or window == start  # else the word is longer than the window
-                last_word = words[-1].lower().rstrip(".") if words and whole else ""
-                if last_word in _ABBREVIATIONS or (len(last_word) == 1 and "a" <= last_word <= "z"):
-                    continue
+    for cut, after in _boundaries(text, 0):
         if cut > start:
             spans.append((start, cut))
-        start = match.end()
+        start = after
     if start < len(text):
         spans.append((start, len(text)))
     return spans
 
 
-def sentence_index(starts: list[int], offset: int) -> int:
-    """Index of the sentence holding character `offset`; `starts`: the sentences' start offsets."""
-    return max(0, bisect.bisect_right(starts, offset) - 1)
+def sentence_at(text: str, offset: int) -> tuple[int, int]:
+    """(start, end) of the sentence holding character `offset`: the span of split_sentences(text)
+    that holds it, found from the text around it (a mention costs a few hundred characters of
+    scanning, not the whole text)."""
+    reach = 400
+    while True:
+        from_start = offset <= reach
+        scan_from = 0 if from_start else _word_char_at_or_after(text, offset - reach)
+        start, end = None, len(text)
+        for cut, after in _boundaries(text, scan_from):
+            if after <= offset:
+                start = after
+            elif cut > (start or 0) and cut >= offset:
+                end = cut
+                break
+        if start is not None or from_start:
+            return (start or 0, end)
+        reach *= 4  # no sentence boundary before `offset` within reach: look further back
+
+
+def _boundaries(text: str, scan_from: int):
+    """(cut, after) of each sentence boundary from `scan_from` on: the sentence before it ends at
+    `cut`, the next starts at `after`. Each decision looks only at the characters around the
+    boundary, so a scan from any position outside a boundary finds the same ones."""
+    for match in _BOUNDARY.finditer(text, scan_from):
+        cut = match.start() + (text[match.start()] in _ENDS)
+        if text[cut - 1:cut] == "." or text[cut - 1:cut] in _CLOSERS:  # maybe "Mr." or "U.S.": look at the word
+            window = max(0, cut - 40)
+            head = text[window:cut].rstrip(_CLOSERS)
+            if head.endswith("."):
+                words = head.rsplit(None, 1)
+                whole = len(words) == 2 or window == 0  # else the word is longer than the window
+                last_word = words[-1].lower().rstrip(".").lstrip(_OPENERS) if words and whole else ""
+                if last_word in _ABBREVIATIONS or (len(last_word) == 1 and "a" <= last_word <= "z"):
+                    continue
+        yield cut, match.end()
+
+
+def _word_char_at_or_after(text: str, position: int) -> int:
+    """The first position >= `position` holding a letter or digit (never inside a boundary), or the end."""
+    while position < len(text) and not text[position].isalnum():
+        position += 1
+    return position

@@ -103,7 +103,8 @@ def test_find_leaders_gives_evidence(matcher):
     assert takaichi.mentions == 2 and takaichi.country == "JP"
     assert takaichi.office == "Prime Minister of Japan"
     assert set(takaichi.surfaces) == {"Japan's PM", "Takaichi"}
-    assert takaichi.sentence_ids == [0, 1]
+    assert takaichi.sentence_ids == [0, text.index("Takaichi said")]  # a sentence's id: where it starts
+    assert found[KIM].sentence_ids == [0]  # one id: named in one sentence with Takaichi
     assert all(text[s:e] in takaichi.surfaces for s, e in takaichi.offsets)
     assert found[KIM].sentences == ["Japan's PM eyes talks with Kim Jong Un."]
 
@@ -125,3 +126,22 @@ def test_an_office_word_after_a_surname_names_the_leader(matcher):
     assert qids(matcher, "Nixon and Clinton were mentioned.", day) == []
     # two Bushes, neither in office: still ambiguous
     assert qids(matcher, "A Bush-era official testified.", day) == []
+
+
+def test_sentence_at_agrees_with_the_whole_text_split():
+    """The sentence around a mention, found from the text near it, is the one a split of the whole
+    text gives: across abbreviations, initials, quotes, blank lines and a long first sentence."""
+    import bisect
+
+    from agents.leaders.sentences import sentence_at, split_sentences
+
+    text = ("“Mr. Xi met U.S. President Joe Biden,” she said. " + "word " * 200 + "end.\n\n"
+            "A. Smith wrote (Vol. 2) on Jan. 5. Then Kim Jong Un spoke! Did Sanae Takaichi reply?\n"
+            "Yes she did.\nlowercase after a line break stays in the sentence. Last one")
+    spans = split_sentences(text)
+    starts = [start for start, _ in spans]
+    assert [text[start:start + 12] for start, _ in spans] == [
+        "“Mr. Xi met ", "A. Smith wro", "Then Kim Jon", "Did Sanae Ta", "Yes she did.", "Last one"]
+    for offset, char in enumerate(text):
+        if char.isalnum():
+            assert sentence_at(text, offset) == spans[bisect.bisect_right(starts, offset) - 1], offset
