@@ -115,8 +115,9 @@ import logging  # noqa: E402
 
 from agents.app import processed, send_acknowledged, settings, stage_agent, stage_table  # noqa: E402
 from agents.clean import utc_now_iso  # noqa: E402
-from agents.dead import send_dead_letter  # noqa: E402
-from agents.topics import alerts_topic, pages_entities_topic  # noqa: E402
+from agents.dead import decoded_events, send_dead_letter  # noqa: E402
+from agents.records import PageEntities  # noqa: E402
+from agents.topics import alerts_topic, pages_entities_input  # noqa: E402
 
 log = logging.getLogger(__name__)
 alert_id_to_detected_at = stage_table("alert", "alert_id_to_detected_at")
@@ -136,17 +137,19 @@ async def publish_alert(alert: Alert, seen) -> bool:
     return True
 
 
-@stage_agent("alert", pages_entities_topic)
+@stage_agent("alert", pages_entities_input)
 async def raise_alerts(stream):
     """pages.entities -> alerts: engagement and watch-list alerts, each alert id once."""
     rules = load_rules(settings.rules_file or None)
     watch = frozenset(rules["watch"]["leaders"]) | frozenset(settings.watch_list)
-    async for event in stream.events():
+    async for event, page in decoded_events(stream, PageEntities, "alert"):
         try:
             now = utc_now_iso()
-            for alert in engagement_alerts(event.value, rules, now) + watch_alerts(event.value, watch, now):
+            for alert in engagement_alerts(page, rules, now) + watch_alerts(page, watch, now):
                 await publish_alert(alert, alert_id_to_detected_at)
         except Exception as exc:
             log.exception("alert failed")
             await send_dead_letter("alert", "internal_error", f"{type(exc).__name__}: {exc}", event.value, event)
+        else:
+            processed["alert_out"] += 1
         processed["alert_in"] += 1

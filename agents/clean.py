@@ -17,17 +17,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import orjson
 import trafilatura
 
-from agents.records import PageCleaned
+from agents.records import PageCleaned, Rejected  # noqa: F401  (Rejected: re-exported for the stage's callers)
 
 log = logging.getLogger(__name__)
-
-
-class Rejected(Exception):
-    """An input a stage cannot use; `reason` is a short stable code, the message says why."""
-
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ async def broker(self, port: int, host: str) -> None:
 
 
 @app.command(argument("paths", nargs=-1, required=True),
-             option("--published", default=None, help="Published date for every page (ISO 8601), e.g. 2025-11-14."),
+             option("--published", default=None, help="Published date (ISO 8601, e.g. 2025-11-14) for pages whose "
+                                                      "<page>.meta.json gives none."),
              option("--backfill", is_flag=True, default=False, help="Old pages from an archive: marked backfill."))
 async def ingest(self, paths, published, backfill: bool) -> None:
     """Publish page files (.html, .html.gz, .txt) or folders of them to pages.raw."""
@@ -38,7 +39,7 @@ async def ingest(self, paths, published, backfill: bool) -> None:
 
 
 @app.command(argument("paths", nargs=-1, required=True),
-             option("--published", default=None, help="Published date for every page, if the pages carry none."))
+             option("--published", default=None, help="Published date (ISO 8601) for pages whose <page>.meta.json gives none."))
 async def backfill(self, paths, published) -> None:
     """Load an archive of old pages (same as `ingest --backfill`)."""
     from agents.ingest import iter_page_files, publish_pages

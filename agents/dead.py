@@ -6,7 +6,7 @@ import logging
 
 from agents.app import processed, settings
 from agents.clean import utc_now_iso
-from agents.records import DeadLetter
+from agents.records import DeadLetter, Rejected, decode_record
 from agents.topics import pages_dead_topic
 
 log = logging.getLogger(__name__)
@@ -45,3 +45,16 @@ async def send_dead_letter(stage: str, reason: str, error: str, value, event=Non
     log.warning("dead letter from %s: %s: %s", stage, reason, error[:200])
     processed[f"dead_{stage}_{reason}"] += 1
     await pages_dead_topic.send(key=letter.key, value=letter)
+
+
+async def decoded_events(stream, record_type, stage: str, counter: str | None = None):
+    """A stream of raw-bytes events -> (event, record) for each valid record; the others go to
+    pages.dead (reason malformed_record or schema_invalid), counted in `counter`, and the stage goes on."""
+    async for event in stream.events():
+        try:
+            record = decode_record(record_type, event.value)
+        except Rejected as exc:
+            await send_dead_letter(stage, exc.reason, str(exc), event.value, event)
+            processed[counter or f"{stage}_in"] += 1
+            continue
+        yield event, record

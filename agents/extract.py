@@ -108,9 +108,9 @@ def _country_at(person, day) -> str:
 import logging  # noqa: E402
 
 from agents.app import processed, settings, stage_agent  # noqa: E402
-from agents.dead import send_dead_letter  # noqa: E402
+from agents.dead import decoded_events, send_dead_letter  # noqa: E402
 from agents.leaders.gazetteer import default_gazetteer, load_gazetteer  # noqa: E402
-from agents.topics import pages_clean_topic, pages_entities_topic  # noqa: E402
+from agents.topics import pages_clean_input, pages_entities_topic  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -120,13 +120,13 @@ def build_matcher() -> LeaderMatcher:
     return LeaderMatcher(gazetteer)
 
 
-@stage_agent("extract", pages_clean_topic)
+@stage_agent("extract", pages_clean_input)
 async def extract_leaders(stream):
     """pages.clean -> pages.entities: find the leaders each page names, linked to Wikidata."""
     matcher = build_matcher()
-    async for event in stream.events():
+    async for event, page in decoded_events(stream, PageCleaned, "extract"):
         try:
-            entities = extract_page(event.value, matcher)
+            entities = extract_page(page, matcher)
         except Exception as exc:
             log.exception("extract failed")
             await send_dead_letter("extract", "internal_error", f"{type(exc).__name__}: {exc}", event.value, event)

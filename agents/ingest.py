@@ -4,13 +4,17 @@ page_envelope() is pure; publish_pages() sends with a plain aiokafka producer an
 """
 from __future__ import annotations
 
+import base64
 import gzip
+import sys
+import zlib
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import orjson
 
 from agents.clean import decode_bytes, to_iso, utc_now_iso
+from agents.records import Rejected
 
 PAGE_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz", ".txt", ".txt.gz")
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
@@ -37,7 +41,8 @@ def read_sidecar(path: Path) -> dict:
 
 
 def page_envelope(path: Path, published: str | None = None, backfill: bool = False, fetched_at: str | None = None) -> dict:
-    """A page file -> a pages.raw v1 envelope (bytes decoded with charset detection)."""
+    """A page file -> a pages.raw v1 envelope (bytes decoded with charset detection); `published`
+    is the date for a page whose sidecar gives none."""
     raw = path.read_bytes()
     if path.name.endswith(".gz"):
         raw = gzip.decompress(raw)
@@ -46,7 +51,7 @@ def page_envelope(path: Path, published: str | None = None, backfill: bool = Fal
     return {
         "url": meta.get("url") or path.resolve().as_uri(),
         "fetched_at": fetched_at or utc_now_iso(),
-        "published_at": to_iso(published) or meta.get("published_at"),
+        "published_at": meta.get("published_at") or to_iso(published),
         "body": decode_bytes(raw),
         "content_type": "text/plain" if name.endswith(".txt") else "text/html",
         "source": str(path),
@@ -56,24 +61,60 @@ def page_envelope(path: Path, published: str | None = None, backfill: bool = Fal
 
 async def publish_pages(settings, files: list[Path], published: str | None = None, backfill: bool = False,
                         show_progress: bool = True) -> int:
-    """Send every file to pages.raw (key: its URL); returns how many were sent."""
+    """Send every file to pages.raw (key: its URL); returns how many were sent. A file that cannot
+    be read, or whose envelope exceeds the producer's request limit, goes to pages.dead instead
+    (stage "ingest", reason unreadable / too_large) and the rest go on."""
     from aiokafka import AIOKafkaProducer
     from rich.progress import Progress
 
     producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, max_request_size=settings.producer_max_request_size,
                                 **kafka_security(settings))
     await producer.start()
+    sent = 0
     try:
         with Progress(disable=not show_progress, transient=True) as progress:
             task = progress.add_task("ingest", total=len(files))
             for path in files:
-                envelope = page_envelope(path, published, backfill)
-                await producer.send(settings.topic_raw, orjson.dumps(envelope), key=envelope["url"].encode("utf-8"))
+                try:
+                    envelope = page_envelope(path, published, backfill)
+                    payload = orjson.dumps(envelope)
+                    if len(payload) > settings.producer_max_request_size - ENVELOPE_OVERHEAD:
+                        raise Rejected("too_large", f"{path}: envelope of {len(payload)} bytes exceeds the producer limit "
+                                                    f"of {settings.producer_max_request_size} (LEADERWATCH_PRODUCER_MAX_REQUEST_SIZE)")
+                except (OSError, EOFError, zlib.error, ValueError, Rejected) as exc:
+                    reason = exc.reason if isinstance(exc, Rejected) else "unreadable"
+                    await producer.send(settings.topic_dead, ingest_dead_letter(path, reason, exc, settings), key=str(path).encode())
+                    print(f"warning: {path}: {reason}: {exc} (sent to {settings.topic_dead})", file=sys.stderr)
+                else:
+                    await producer.send(settings.topic_raw, payload, key=envelope["url"].encode("utf-8"))
+                    sent += 1
                 progress.advance(task)
         await producer.flush()
     finally:
         await producer.stop()
-    return len(files)
+    return sent
+
+
+ENVELOPE_OVERHEAD = 1024  # bytes of a produce request beyond the value (key, headers, batch framing)
+
+
+def ingest_dead_letter(path: Path, reason: str, error: Exception, settings) -> bytes:
+    """A page file ingest could not send -> DeadLetter JSON bytes (the file's first bytes as input)."""
+    from agents.records import DeadLetter
+
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(settings.dead_letter_input_bytes)
+        size = path.stat().st_size
+    except OSError:
+        head, size = b"", 0
+    try:
+        shown = head.decode("utf-8")
+    except UnicodeDecodeError:
+        shown = "base64:" + base64.b64encode(head).decode("ascii")
+    return DeadLetter(stage="ingest", reason=reason, error=str(error)[:2000], topic="", partition=None, offset=None,
+                      key=str(path), input=shown, input_bytes=size, input_truncated=size > len(head),
+                      failed_at=utc_now_iso()).dumps()
 
 
 def kafka_security(settings) -> dict:

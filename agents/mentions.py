@@ -126,9 +126,9 @@ import logging  # noqa: E402
 from agents.alert import load_rules, spike_alert  # noqa: E402
 from agents.app import processed, send_acknowledged, settings, stage_agent, stage_table  # noqa: E402
 from agents.clean import utc_now_iso  # noqa: E402
-from agents.dead import send_dead_letter  # noqa: E402
+from agents.dead import decoded_events, send_dead_letter  # noqa: E402
 from agents.metrics import observe_lag  # noqa: E402
-from agents.topics import alerts_topic, mention_updates_topic, pages_entities_topic  # noqa: E402
+from agents.topics import alerts_topic, mention_updates_input, mention_updates_topic, pages_entities_input  # noqa: E402
 
 log = logging.getLogger(__name__)
 doc_to_contribution = stage_table("mentions", "doc_to_contribution")
@@ -140,11 +140,10 @@ leader_window_to_mentions = stage_table("mentions", "leader_window_to_mentions")
 repairs_pending: dict[str, dict[tuple[str, str], dict]] = {}
 
 
-@stage_agent("mentions", pages_entities_topic)
+@stage_agent("mentions", pages_entities_input)
 async def count_mentions(stream):
     """pages.entities -> mention updates: what each document (newly or differently) contributes."""
-    async for event in stream.events():
-        page = event.value
+    async for event, page in decoded_events(stream, PageEntities, "mentions"):
         try:
             previous = doc_to_contribution.get(page.doc_id)
             updates = mention_updates(page, previous)
@@ -162,20 +161,22 @@ async def count_mentions(stream):
             observe_lag(page.fetched_at)
         except Exception as exc:
             log.exception("count_mentions failed")
-            await send_dead_letter("mentions", "internal_error", f"{type(exc).__name__}: {exc}", page, event)
+            await send_dead_letter("mentions", "internal_error", f"{type(exc).__name__}: {exc}", event.value, event)
+        else:
+            processed["mentions_out"] += 1
         processed["mentions_in"] += 1
 
 
-@stage_agent("mentions", mention_updates_topic)
+@stage_agent("mentions", mention_updates_input)
 async def aggregate_mentions(stream):
     """mention updates -> leader_to_mentions (totals) and leader_window_to_mentions (event-time windows)."""
     rules = load_rules(settings.rules_file or None)
-    async for update in stream:
+    async for event, update in decoded_events(stream, MentionUpdate, "mentions", counter="mention_updates_applied"):
         try:
             await _aggregate(update, rules)
         except Exception as exc:
             log.exception("aggregate_mentions failed")
-            await send_dead_letter("mentions", "internal_error", f"{type(exc).__name__}: {exc}", update)
+            await send_dead_letter("mentions", "internal_error", f"{type(exc).__name__}: {exc}", event.value, event)
         processed["mention_updates_applied"] += 1
 
 

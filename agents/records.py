@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import List, Optional
 
 import faust
+import orjson
 
 from agents import codec  # noqa: F401  (registers the "orjson" codec)
 
@@ -131,3 +132,49 @@ class DeadLetter(faust.Record, namespace="leaderwatch.DeadLetter", **_WIRE):
     input_bytes: int
     input_truncated: bool
     failed_at: str
+
+
+class Rejected(Exception):
+    """An input a stage cannot use; `reason` is a short stable code, the message says why."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def decode_record(record_type: type[faust.Record], data: bytes | None) -> faust.Record:
+    """Message bytes from one of leaderwatch's own topics -> its record, or Rejected
+    ("malformed_record": not a JSON object; "schema_invalid": fields missing or of the wrong kind).
+    Cheap on purpose (the topics are written by the stages; the schemas are tested on them):
+    required fields present, strings where strings must be, lists where lists must be."""
+    try:
+        fields = orjson.loads(data) if data else None
+    except orjson.JSONDecodeError as exc:
+        raise Rejected("malformed_record", f"not JSON: {exc}") from None
+    if not isinstance(fields, dict):
+        raise Rejected("malformed_record", f"not a JSON object but {type(fields).__name__}")
+    for name, kind in _REQUIRED[record_type]:
+        if not isinstance(fields.get(name), kind):
+            raise Rejected("schema_invalid", f"{record_type.__name__}.{name} must be {kind.__name__}, "
+                                             f"not {type(fields.get(name)).__name__}")
+    nested = _NESTED.get(record_type)
+    if nested:
+        name, item_type = nested
+        for item in fields[name]:
+            if not isinstance(item, dict) or not all(isinstance(item.get(f), k) for f, k in _REQUIRED[item_type]):
+                raise Rejected("schema_invalid", f"{record_type.__name__}.{name} holds an invalid {item_type.__name__}")
+    try:
+        return record_type.from_data(fields)
+    except (TypeError, ValueError) as exc:
+        raise Rejected("schema_invalid", f"{record_type.__name__}: {exc}") from None
+
+
+# the fields decode_record checks: (name, type) of each required field
+_REQUIRED = {
+    PageCleaned: [("doc_id", str), ("fetched_at", str), ("event_time", str), ("text", str), ("content_hash", str)],
+    LeaderFound: [("qid", str), ("name", str), ("country", str), ("mentions", int), ("surfaces", list),
+                  ("offsets", list), ("sentence_ids", list), ("sentences", list)],
+    PageEntities: [("doc_id", str), ("event_time", str), ("fetched_at", str), ("content_hash", str), ("leaders", list)],
+    MentionUpdate: [("qid", str), ("doc_id", str), ("name", str), ("country", str), ("mentions", int), ("event_time", str)],
+}
+_NESTED = {PageEntities: ("leaders", LeaderFound)}

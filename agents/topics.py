@@ -20,6 +20,17 @@ mention_updates_topic = app.topic(settings.topic_mention_updates, key_type=str, 
 alerts_topic = app.topic(settings.topic_alerts, key_type=str, value_type=Alert, **_own)
 pages_dead_topic = app.topic(settings.topic_dead, key_type=str, value_type=DeadLetter, **_own)
 
+# what the agents read: the same topics as raw bytes, decoded by each stage (dead.decoded_events),
+# so a message that is not a valid record goes to pages.dead instead of crashing the agent
+def _input_of(topic):
+    return app.topic(topic.get_topic_name(), key_type=bytes, value_type=bytes, value_serializer="raw",
+                     config=topic.config, **_own)
+
+
+pages_clean_input = _input_of(pages_clean_topic)
+pages_entities_input = _input_of(pages_entities_topic)
+mention_updates_input = _input_of(mention_updates_topic)
+
 ALL_TOPICS = (pages_raw_topic, pages_clean_topic, pages_entities_topic, mention_updates_topic, alerts_topic, pages_dead_topic)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 
 import pytest
 
@@ -103,3 +104,67 @@ async def test_bad_inputs_go_to_dead_letters_and_the_worker_keeps_running(settin
     assert len(entities) == 2  # the good page and the truncated one: nothing else lost
     assert all(any(l["qid"] == TAKAICHI for l in e["leaders"]) for e in entities)
     await asyncio.sleep(0)
+
+
+async def test_bad_records_on_every_stage_topic_are_dead_lettered_and_nothing_else_is_lost(settings_factory, start_worker, tmp_path):
+    """A message that is not a valid record on pages.clean, pages.entities or the mention updates
+    (another producer, a corrupted replay) goes to pages.dead with the stage and reason; the stages
+    keep going: a good page sent after them still comes through as entities, table and alert."""
+    from aiokafka import AIOKafkaProducer
+    import orjson
+
+    settings = settings_factory(producer_max_request_size=300_000)
+    start_worker(settings)
+    bad = [
+        (settings.topic_clean, b"clean-not-json", b"{not json"),
+        (settings.topic_clean, b"clean-missing", orjson.dumps({"doc_id": "x"})),
+        (settings.topic_entities, b"entities-not-utf8", b"\xff\xfe\x00binary"),
+        (settings.topic_entities, b"entities-bad-leader", orjson.dumps(
+            {"doc_id": "d", "event_time": "2025-11-14T00:00:00Z", "fetched_at": "2025-11-14T00:00:00Z",
+             "content_hash": "h", "leaders": [{"qid": 5}]})),
+        (settings.topic_mention_updates, b"update-list", b"[1, 2, 3]"),
+    ]
+    producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap)
+    await producer.start()
+    try:
+        for topic, key, value in bad:
+            await producer.send_and_wait(topic, value, key=key)
+    finally:
+        await producer.stop()
+    # through ingest: a page file too big for the producer, a broken .gz, and the good page last
+    huge = tmp_path / "huge.txt"
+    huge.write_text("Takaichi " * 40_000)
+    broken = tmp_path / "broken.html.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
+    good = tmp_path / "takaichi.html"
+    good.write_bytes(TAKAICHI_PAGE.read_bytes())
+    assert await publish_pages(settings, [huge, broken, good], show_progress=False) == 1
+
+    dead = await read_all(settings, settings.topic_dead, expect=len(bad) + 2)
+    assert_valid("pages.dead.v1.json", dead)
+    # pages.entities feeds two stages (mentions and alert): each dead-letters what it cannot read
+    reasons = {(d["stage"], d["key"]): d["reason"] for d in dead}
+    assert reasons == {
+        ("extract", "clean-not-json"): "malformed_record", ("extract", "clean-missing"): "schema_invalid",
+        ("alert", "entities-not-utf8"): "malformed_record", ("mentions", "entities-not-utf8"): "malformed_record",
+        ("alert", "entities-bad-leader"): "schema_invalid", ("mentions", "entities-bad-leader"): "schema_invalid",
+        ("mentions", "update-list"): "malformed_record",
+        ("ingest", str(huge)): "too_large", ("ingest", str(broken)): "unreadable",
+    }
+    by_stage = collections.Counter((d["stage"], d["key"]) for d in dead)
+    for key in (b"entities-not-utf8", b"entities-bad-leader"):
+        assert by_stage[("alert", key.decode())] == 1 and by_stage[("mentions", key.decode())] == 1
+    assert by_stage[("extract", "clean-not-json")] == by_stage[("extract", "clean-missing")] == 1
+    assert by_stage[("ingest", str(huge))] == by_stage[("ingest", str(broken))] == 1
+    assert len(dead) == 2 * 2 + 2 + 1 + 2  # entities x 2 stages, clean x 1, update x 1, ingest x 2
+    letter = next(d for d in dead if d["key"] == "entities-not-utf8")
+    assert letter["topic"] == settings.topic_entities and letter["input"].startswith("base64:")
+    assert next(d for d in dead if d["key"] == str(huge))["input_truncated"]
+
+    alerts = await read_all(settings, settings.topic_alerts, expect=1)
+    assert [a["kind"] for a in alerts] == ["engagement"]
+    for _ in range(100):  # the bad records are counted in too: wait for the good page itself
+        if fetch_json(settings.web_url + f"/mentions/{TAKAICHI}/").get("docs") == 1:
+            break
+        await asyncio.sleep(0.2)
+    assert fetch_json(settings.web_url + f"/mentions/{TAKAICHI}/")["docs"] == 1
