@@ -5,6 +5,8 @@ Run: `leaderwatch worker -l info` (all stages, or those named in LEADERWATCH_STA
 from __future__ import annotations
 
 import collections
+import fcntl
+import os
 import socket
 import ssl
 import sys
@@ -17,9 +19,15 @@ from agents.logs import logging_config
 from agents.settings import Settings
 
 
-def create_app(settings: Settings) -> faust.App:
-    """Settings -> a configured faust.App (no agents yet)."""
-    datadir = Path(settings.datadir) / socket.gethostname()  # replicas never share RocksDB files
+def create_app(settings: Settings, worker: bool = False) -> faust.App:
+    """Settings -> a configured faust.App (no agents yet). A worker process (`worker`) gets a data
+    dir and web port no other worker on this machine holds."""
+    datadir = Path(settings.datadir) / settings.app_id / socket.gethostname()
+    web_port = settings.web_port
+    if worker:
+        datadir = claim_datadir(datadir)
+        if "LEADERWATCH_WEB_PORT" not in os.environ:
+            web_port = first_free_port(settings.web_host, settings.web_port)
     return faust.App(
         settings.app_id,
         broker=settings.broker,
@@ -40,11 +48,43 @@ def create_app(settings: Settings) -> faust.App:
         key_serializer="raw",
         value_serializer="orjson",
         web_bind=settings.web_host,
-        web_port=settings.web_port,
+        web_port=web_port,
         web_host=settings.web_host,
         table_cleanup_interval=30.0,
         version=1,
     )
+
+
+_held_locks: list = []  # open lock files: a worker holds its data dir until it exits
+
+
+def claim_datadir(base: Path) -> Path:
+    """<base>-<n> for the first n no running worker holds (an flock on its .lock file): two
+    workers of one app on one host never share RocksDB files; a restarted one takes its old dir back."""
+    for slot in range(64):
+        path = base.with_name(f"{base.name}-{slot}")
+        path.mkdir(parents=True, exist_ok=True)
+        handle = open(path / ".lock", "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        _held_locks.append(handle)
+        return path
+    raise RuntimeError(f"64 workers already hold data dirs under {base.parent}")
+
+
+def first_free_port(host: str, port: int, tries: int = 100) -> int:
+    """`port`, or the next one up that nothing listens on (two workers on one machine: 6066, 6067...)."""
+    for candidate in range(port, port + tries):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host if host not in ("", "0.0.0.0") else "0.0.0.0", candidate))
+            except OSError:
+                continue
+            return candidate
+    raise RuntimeError(f"no free web port in {port}..{port + tries - 1} on {host}")
 
 
 def broker_credentials(settings: Settings):
@@ -66,7 +106,7 @@ def broker_credentials(settings: Settings):
 
 
 settings = Settings.from_env()
-app = create_app(settings)
+app = create_app(settings, worker="worker" in sys.argv[1:3])
 processed: collections.Counter = collections.Counter()  # per-worker counters: progress + metrics
 
 
@@ -98,6 +138,8 @@ def main() -> None:
     """Console entry point `leaderwatch`: Faust's CLI plus the commands in agents.cli."""
     if "worker" in sys.argv[1:3]:
         Path(app.conf.datadir).mkdir(parents=True, exist_ok=True)  # Faust creates only the last level
+        print(f"leaderwatch worker {settings.app_id}: web server http://{settings.web_host}:{app.conf.web_port}, "
+              f"data dir {app.conf.datadir}, stages {','.join(settings.stages)}", file=sys.stderr, flush=True)
         if not any(a in ("-l", "--loglevel") or a.startswith("--loglevel=") for a in sys.argv):
             sys.argv[1:] = [*sys.argv[1:], "--loglevel", settings.log_level]  # LEADERWATCH_LOG_LEVEL
     app.main()

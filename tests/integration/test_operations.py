@@ -87,3 +87,77 @@ async def test_broker_and_ingest_commands(tmp_path):
         assert envelope["body"] == "Sanae Takaichi spoke." and envelope["backfill"] is False
     finally:
         stop_process(broker, timeout=5)
+
+
+def test_two_workers_with_default_port_and_data_dir_do_not_collide(settings_factory, tmp_path):
+    """Two workers of one app on one machine, neither given LEADERWATCH_WEB_PORT, sharing one
+    LEADERWATCH_DATADIR with RocksDB tables: each takes its own web port and data dir, both get ready."""
+    import contextlib
+    import time
+
+    from agents.broker import stop_process
+    from agents.demo import worker_environment
+
+    settings = settings_factory(store="rocksdb://", datadir=str(tmp_path / "shared-data"))
+    env = worker_environment(settings)
+    del env["LEADERWATCH_WEB_PORT"]
+    with contextlib.ExitStack() as stack:
+        logs, processes = [tmp_path / "w0.log", tmp_path / "w1.log"], []
+        for log_path in logs:
+            handle = stack.enter_context(open(log_path, "wb"))
+            process = subprocess.Popen([sys.executable, "-m", "agents", "worker", "-l", "info"], env=env,
+                                       stdout=handle, stderr=subprocess.STDOUT)
+            stack.callback(stop_process, process, 15)
+            processes.append(process)
+            time.sleep(1.0)  # the first binds its port before the second looks
+        announced = []
+        for log_path in logs:
+            deadline = time.monotonic() + 30
+            while not (found := re.search(r"web server (http://\S+), data dir (\S+),", log_path.read_text(errors="replace"))):
+                assert time.monotonic() < deadline, log_path.read_text()[-3000:]
+                time.sleep(0.2)
+            announced.append(found.groups())
+        (url0, dir0), (url1, dir1) = announced
+        assert url0 != url1 and dir0 != dir1
+        assert all(d.startswith(str(tmp_path / "shared-data" / settings.app_id)) for d in (dir0, dir1))
+        deadline = time.monotonic() + 60
+        ready = set()
+        while len(ready) < 2:  # each owns one of the 2 partitions (a locked RocksDB dir would never get ready)
+            assert time.monotonic() < deadline, [p.read_text()[-2000:] for p in logs]
+            assert all(p.poll() is None for p in processes), [p.read_text()[-2000:] for p in logs]
+            for url in (url0, url1):
+                with contextlib.suppress(Exception):
+                    if fetch_json(url + "/health/", timeout=1).get("ready"):
+                        ready.add(url)
+            time.sleep(0.5)
+
+
+def test_health_says_503_until_the_worker_owns_partitions_then_200(settings_factory, tmp_path):
+    """/health/ from the first moment the web server answers: 503 {"ready": false} while the worker
+    joins its group, then 200 {"ready": true}; /metrics' leaderwatch_ready follows it."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    from agents.demo import worker_process
+
+    settings = settings_factory()
+    statuses = []
+    with worker_process(settings, tmp_path / "worker.log"):
+        deadline = time.monotonic() + 60
+        while not statuses or statuses[-1][0] != 200:
+            assert time.monotonic() < deadline, (statuses[-5:], (tmp_path / "worker.log").read_text()[-3000:])
+            try:
+                with urllib.request.urlopen(settings.web_url + "/health/", timeout=1) as response:
+                    statuses.append((response.status, orjson.loads(response.read())))
+            except urllib.error.HTTPError as exc:
+                statuses.append((exc.code, orjson.loads(exc.read())))
+                with urllib.request.urlopen(settings.web_url + "/metrics", timeout=1) as response:
+                    assert metric(response.read().decode(), "leaderwatch_ready") == 0
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass  # the web server is not up yet
+            time.sleep(0.05)
+        with urllib.request.urlopen(settings.web_url + "/metrics", timeout=5) as response:
+            assert metric(response.read().decode(), "leaderwatch_ready") == 1
+    assert statuses[0] == (503, {"ready": False})
+    assert statuses[-1] == (200, {"ready": True})
