@@ -98,13 +98,16 @@ import click  # noqa: E402
              option("--from", "since", default=None, help="Messages with a Kafka timestamp at or after this (ISO 8601, UTC "
                                                           "if no offset), e.g. 2025-11-14. Default: the beginning."),
              option("--to", "until", default=None, help="...and before this (ISO 8601). Default: now."),
-             option("--timeout", type=float, default=300.0, help="Seconds to wait for a worker to process the copies."))
-async def replay(self, stage: str, topic, since, until, timeout: float) -> None:
+             option("--timeout", type=float, default=300.0, help="Seconds to wait for a worker to process the copies."),
+             option("--web-url", "web_urls", multiple=True, help="A worker's web server, whose /progress/ counters show "
+                    "the copies processed; repeat for several workers (one per stage, or replicas). Default: "
+                    "LEADERWATCH_WEB_HOST:LEADERWATCH_WEB_PORT."))
+async def replay(self, stage: str, topic, since, until, timeout: float, web_urls) -> None:
     """Re-publish a stage's input messages in [--from, --to) so they are processed again (without double counting)."""
     from agents.replay import format_summary, run_replay
 
     try:
-        summary = await run_replay(settings, stage, topic, since, until, wait_timeout=timeout)
+        summary = await run_replay(settings, stage, topic, since, until, wait_timeout=timeout, web_urls=list(web_urls) or None)
     except ValueError as exc:
         raise SystemExit(f"leaderwatch replay: {exc}") from None
     print(format_summary(summary))

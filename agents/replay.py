@@ -156,15 +156,28 @@ async def fetch_progress(web_url: str) -> dict | None:
         return None
 
 
-async def wait_for_worker(settings, stage: str, before: dict, republished: int, timeout: float) -> dict:
-    """Wait until the worker's counters show `republished` more messages through `stage` and downstream."""
+async def fetch_progress_of(web_urls: list[str]) -> dict | None:
+    """The /progress/ counters summed over the workers that answer (one per stage, or several
+    sharing one: the counters are per stage), or None when none does."""
+    answers = [a for a in await asyncio.gather(*(fetch_progress(url) for url in web_urls)) if a is not None]
+    if not answers:
+        return None
+    total: dict = {}
+    for answer in answers:
+        for key, value in answer.items():
+            total[key] = total.get(key, 0) + value
+    return total
+
+
+async def wait_for_worker(web_urls: list[str], stage: str, before: dict, republished: int, timeout: float) -> dict:
+    """Wait until the workers' counters show `republished` more messages through `stage` and downstream."""
     started = time.monotonic()
     now = before
     while time.monotonic() - started < timeout:
-        now = await fetch_progress(settings.web_url) or now
+        now = await fetch_progress_of(web_urls) or now
         if worker_caught_up(before, now, stage, republished):
             await asyncio.sleep(0.5)  # let the last table writes and alert sends flush
-            now = await fetch_progress(settings.web_url) or now
+            now = await fetch_progress_of(web_urls) or now
             break
         await asyncio.sleep(0.3)
     delta = lambda key: now.get(key, 0) - before.get(key, 0)  # noqa: E731
@@ -175,8 +188,9 @@ async def wait_for_worker(settings, stage: str, before: dict, republished: int, 
 
 async def run_replay(settings, stage: str = "clean", topic: str | None = None, since: str | None = None,
                      until: str | None = None, wait_timeout: float = 300.0, show_progress: bool = True,
-                     skew_ms: int = SKEW_MS) -> dict:
-    """Replay `stage`'s input topic over [since, until) (default: everything up to now); the summary as a dict."""
+                     skew_ms: int = SKEW_MS, web_urls: list[str] | None = None) -> dict:
+    """Replay `stage`'s input topic over [since, until) (default: everything up to now); the summary as a dict.
+    `web_urls`: the workers whose counters show the copies through the pipeline (default: settings.web_url)."""
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
     from rich.progress import Progress
 
@@ -188,7 +202,8 @@ async def run_replay(settings, stage: str = "clean", topic: str | None = None, s
     if start >= end:
         raise ValueError(f"--from {start.isoformat()} is not before --to {end.isoformat()}")
     replay_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-    before = await fetch_progress(settings.web_url)
+    web_urls = list(web_urls or [settings.web_url])
+    before = await fetch_progress_of(web_urls)
 
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, group_id=None, enable_auto_commit=False,
                                 auto_offset_reset="earliest", **kafka_security(settings))
@@ -209,7 +224,7 @@ async def run_replay(settings, stage: str = "clean", topic: str | None = None, s
 
     summary = {"replay_id": replay_id, "stage": stage, "topic": topic, "from": start.isoformat(), "to": end.isoformat(),
                **counts, "partitions": {tp.partition: span for tp, span in offsets.items()},
-               "web_url": settings.web_url, "worker": None}
+               "web_url": ", ".join(web_urls), "worker": None}
     if before is not None:
-        summary["worker"] = await wait_for_worker(settings, stage, before, counts["republished"], wait_timeout)
+        summary["worker"] = await wait_for_worker(web_urls, stage, before, counts["republished"], wait_timeout)
     return summary

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import orjson
 import pytest
 
+from agents.cli import fetch_json
 from agents.demo import wait_until_done
 from agents.ingest import publish_pages
 from agents.schemas import validator_for
@@ -19,9 +20,9 @@ TAKAICHI = "Q1705028"
 ALERTS = validator_for("alerts.v1.json")
 
 
-def burst_pages(folder, count: int) -> list:
-    """`count` distinct fresh pages about Sanae Takaichi, all in the current hour window."""
-    published = datetime.now(timezone.utc).replace(minute=0, second=1, microsecond=0)
+def burst_pages(folder, count: int, published: datetime | None = None) -> list:
+    """`count` distinct pages about Sanae Takaichi, all in one hour window (default: the current one)."""
+    published = published or datetime.now(timezone.utc).replace(minute=0, second=1, microsecond=0)
     files = []
     for i in range(count):
         page = folder / f"takaichi-{i}.txt"
@@ -31,6 +32,27 @@ def burst_pages(folder, count: int) -> list:
             {"url": f"https://news.example.org/takaichi/{i}", "published_at": published.isoformat()}).decode())
         files.append(page)
     return files
+
+
+async def test_backfilled_bursts_raise_a_spike_only_when_the_setting_says_so(settings_factory, start_worker, tmp_path):
+    """A burst of archive pages (2024-03-05, loaded as a backfill): no spike by default, so consumers
+    are not flooded with old news; with LEADERWATCH_ALERT_BACKFILL_SPIKES=true one spike, marked backfill."""
+    old_hour = datetime(2024, 3, 5, 9, 0, 1, tzinfo=timezone.utc)
+    files = burst_pages(tmp_path, 8, published=old_hour)
+    kinds = {}
+    for raise_them in (False, True):
+        settings = settings_factory(alert_backfill_spikes=raise_them)
+        start_worker(settings)
+        await publish_pages(settings, files, backfill=True, show_progress=False)
+        await wait_until_done(settings, len(files), timeout=60)
+        window = fetch_json(settings.web_url + f"/mentions/{TAKAICHI}/")["windows"]
+        assert [(w["window_start"], w["docs"]) for w in window] == [("2024-03-05T09:00:00Z", 8)]  # counted either way
+        alerts = await read_all(settings, settings.topic_alerts, expect=1 if raise_them else 0, timeout=10)
+        kinds[raise_them] = [a["kind"] for a in alerts]
+        for alert in alerts:
+            assert not list(ALERTS.iter_errors(alert))
+            assert alert["backfill"] is True and alert["event_time"] == "2024-03-05T09:00:00Z"
+    assert kinds == {False: [], True: ["spike"]}
 
 
 async def test_a_burst_gives_one_spike_and_resending_gives_no_second_alert(settings_factory, start_worker, tmp_path):

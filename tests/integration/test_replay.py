@@ -14,12 +14,14 @@ from agents.cli import fetch_json
 from agents.demo import wait_until_done
 from agents.ingest import SAMPLES_DIR, iter_page_files, publish_pages
 from agents.replay import run_replay
+from agents.schemas import validator_for
 from tests.conftest import AEB_DIR, read_all
 
 pytestmark = pytest.mark.integration
 
 TAKAICHI, KISHIDA = "Q1705028", "Q359480"
 EMBEDDED = not os.environ.get("LEADERWATCH_BROKER")
+ALERTS = validator_for("alerts.v1.json")
 
 
 def aeb_pages() -> list:
@@ -32,6 +34,11 @@ def table(settings) -> list[dict]:
     return fetch_json(settings.web_url + "/mentions/?top=1000")["leaders"]
 
 
+def table_with_windows(settings) -> dict[str, dict]:
+    """Every leader's totals and event-time windows, as /mentions/<qid>/ shows them."""
+    return {row["qid"]: fetch_json(settings.web_url + f"/mentions/{row['qid']}/") for row in table(settings)}
+
+
 async def test_replaying_pages_raw_twice_changes_nothing_downstream(settings_factory, start_worker):
     files = aeb_pages()
     assert len(files) == 121
@@ -40,10 +47,13 @@ async def test_replaying_pages_raw_twice_changes_nothing_downstream(settings_fac
     await publish_pages(settings, files, show_progress=False)
     progress = await wait_until_done(settings, len(files), timeout=240)
     passed_clean = progress["clean_out"]
-    before = table(settings)
+    before = table_with_windows(settings)
     alerts = await read_all(settings, settings.topic_alerts)
     alert_ids = sorted(a["alert_id"] for a in alerts)
     assert before and alert_ids and len(set(alert_ids)) == len(alert_ids)
+    for alert in alerts:
+        assert not list(ALERTS.iter_errors(alert)), alert
+    assert all(leader["windows"] for leader in before.values())
     per_page_alerts = sum(a["kind"] != "spike" for a in alerts)  # spikes are kept once by their window, not counted
 
     first = await run_replay(settings, "clean", since="2000-01-01", show_progress=False, wait_timeout=240)
@@ -51,13 +61,13 @@ async def test_replaying_pages_raw_twice_changes_nothing_downstream(settings_fac
     assert first["worker"]["caught_up"]
     assert first["worker"]["documents_seen_again"] == passed_clean
     assert first["worker"]["alerts_repeated"] == per_page_alerts  # every alert derived again, none re-sent
-    assert table(settings) == before
+    assert table_with_windows(settings) == before
     assert sorted(a["alert_id"] for a in await read_all(settings, settings.topic_alerts)) == alert_ids
 
     second = await run_replay(settings, "clean", since="2000-01-01", show_progress=False, wait_timeout=240)
     assert (second["read"], second["republished"], second["skipped_copies"]) == (121, 121, 121)
     assert second["worker"]["caught_up"] and second["worker"]["documents_seen_again"] == passed_clean
-    assert table(settings) == before
+    assert table_with_windows(settings) == before
     assert sorted(a["alert_id"] for a in await read_all(settings, settings.topic_alerts)) == alert_ids
     assert len(await read_all(settings, settings.topic_raw, expect=3 * 121)) == 3 * 121  # originals + 2 copies each
 
@@ -182,3 +192,39 @@ async def test_a_topic_that_does_not_match_the_stage_is_refused(settings_factory
     settings = settings_factory()
     with pytest.raises(ValueError, match="--stage extract --topic " + settings.topic_clean):
         await run_replay(settings, "clean", topic=settings.topic_clean, show_progress=False)
+
+
+async def test_replay_cli_across_workers_that_each_run_some_stages(settings_factory, start_worker):
+    """As docker-compose deploys it: one worker for clean+extract, one for mentions+alert. `leaderwatch
+    replay` (no --from: everything) with both workers' --web-url sees the copies through every stage,
+    and the table and the alerts stay as they were."""
+    import subprocess
+    import sys
+
+    from agents.demo import worker_environment
+
+    front = settings_factory(stages=("clean", "extract"))
+    back = dataclasses.replace(front, stages=("mentions", "alert"), web_port=free_port())
+    start_worker(front)
+    start_worker(back)
+    files = list(iter_page_files([SAMPLES_DIR]))
+    await publish_pages(front, files, show_progress=False)
+    deadline = time.monotonic() + 90
+    while (fetch_json(back.web_url + "/progress/").get("mentions_in", 0) < len(files)
+           or fetch_json(back.web_url + "/progress/").get("alert_in", 0) < len(files)):
+        assert time.monotonic() < deadline, (fetch_json(front.web_url + "/progress/"), fetch_json(back.web_url + "/progress/"))
+        await asyncio.sleep(0.5)
+    await asyncio.sleep(1.0)
+    before = table_with_windows(back)
+    alerts = await read_all(front, front.topic_alerts, expect=1)
+    assert before and fetch_json(front.web_url + "/mentions/?top=10")["leaders"] == []  # the table lives in `back`
+
+    result = subprocess.run([sys.executable, "-m", "agents", "replay", "--stage", "clean", "--timeout", "90",
+                             "--web-url", front.web_url, "--web-url", back.web_url],
+                            env=worker_environment(front), capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"read in range:            {len(files)}" in result.stdout
+    assert "re-published messages processed" in result.stdout, result.stdout
+    assert f"documents seen again:     {len(files)}" in result.stdout, result.stdout
+    assert table_with_windows(back) == before
+    assert sorted(a["alert_id"] for a in await read_all(front, front.topic_alerts)) == sorted(a["alert_id"] for a in alerts)

@@ -44,7 +44,27 @@ def test_alert_ids_are_deterministic():
 
 def test_watch_list():
     p = page(leader("Q1", "JP", [0], [TALKS]), leader("Q2", "KP", [0], [TALKS]))
-    assert [a.leaders[0].qid for a in watch_alerts(p, frozenset({"Q2"}), "now")] == ["Q2"]
+    alerts = watch_alerts(p, frozenset({"Q2"}), "2025-11-14T07:00:00Z")
+    assert [a.leaders[0].qid for a in alerts] == ["Q2"]
+    assert alerts[0].details == {"mentions": 1} and alerts[0].evidence[0].sentence == TALKS
+    assert not list(ALERTS.iter_errors(orjson_dict(alerts[0])))
+
+
+def test_the_contract_requires_each_kinds_details():
+    """alerts.v1.json: the details a kind carries are part of the contract, as is its number of leaders."""
+    p = page(leader("Q1", "JP", [0], [TALKS]), leader("Q2", "KP", [0], [TALKS]))
+    engagement = orjson_dict(engagement_alerts(p, RULES, "2025-11-14T07:00:00Z")[0])
+    watch = orjson_dict(watch_alerts(p, frozenset({"Q1"}), "2025-11-14T07:00:00Z")[0])
+    assert not list(ALERTS.iter_errors(engagement)) and not list(ALERTS.iter_errors(watch))
+    broken = [
+        {**engagement, "details": {}},  # no words
+        {**engagement, "leaders": engagement["leaders"][:1]},  # an engagement needs two leaders
+        {**watch, "details": {"mentions": "many"}},
+        {**watch, "kind": "spike"},  # a spike's window and counts missing
+        {**watch, "details": None},
+    ]
+    for alert in broken:
+        assert list(ALERTS.iter_errors(alert)), alert
 
 
 def test_spike_needs_minimum_and_multiple_of_baseline():
