@@ -46,7 +46,8 @@ def embedded_broker(port: int | None = None, host: str = "127.0.0.1", log_path: 
     """Start tansu on `port` (a free one if None); yields "kafka://host:port"; stops it after."""
     port = port or free_port(host)
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
-    process = subprocess.Popen(broker_command(port, host), stdout=log, stderr=subprocess.STDOUT)
+    # its own session: a Ctrl-C in the terminal reaches only our process, which stops it in order
+    process = subprocess.Popen(broker_command(port, host), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_for_port(host, port)
         yield f"kafka://{host}:{port}"

@@ -38,7 +38,8 @@ def worker_process(settings, log_path: Path):
     """A `leaderwatch worker` subprocess with `settings`; stopped (SIGTERM) on exit."""
     with open(log_path, "ab") as log:
         process = subprocess.Popen([sys.executable, "-m", "agents", "worker", "-l", "info"],
-                                   env=worker_environment(settings), stdout=log, stderr=subprocess.STDOUT)
+                                   env=worker_environment(settings), stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)  # Ctrl-C reaches the demo only; it stops the worker
         try:
             yield process
         finally:
