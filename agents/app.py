@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import faust
+import orjson
 
 from agents import codec  # noqa: F401  (registers the "orjson" codec)
 from agents.logs import logging_config
@@ -138,8 +139,12 @@ def main() -> None:
     """Console entry point `leaderwatch`: Faust's CLI plus the commands in agents.cli."""
     if "worker" in sys.argv[1:3]:
         Path(app.conf.datadir).mkdir(parents=True, exist_ok=True)  # Faust creates only the last level
-        print(f"leaderwatch worker {settings.app_id}: web server http://{settings.web_host}:{app.conf.web_port}, "
-              f"data dir {app.conf.datadir}, stages {','.join(settings.stages)}", file=sys.stderr, flush=True)
+        started = (f"leaderwatch worker {settings.app_id}: web server http://{settings.web_host}:{app.conf.web_port}, "
+                   f"data dir {app.conf.datadir}, stages {','.join(settings.stages)}")
+        if settings.log_format.lower() == "json":
+            sys.argv.insert(1, "--quiet")  # Faust's start-up banner is text: JSON lines only
+            started = orjson.dumps({"level": "info", "logger": "leaderwatch", "message": started}).decode()
+        print(started, file=sys.stderr, flush=True)
         if not any(a in ("-l", "--loglevel") or a.startswith("--loglevel=") for a in sys.argv):
             sys.argv[1:] = [*sys.argv[1:], "--loglevel", settings.log_level]  # LEADERWATCH_LOG_LEVEL
     app.main()

@@ -161,3 +161,20 @@ def test_health_says_503_until_the_worker_owns_partitions_then_200(settings_fact
             assert metric(response.read().decode(), "leaderwatch_ready") == 1
     assert statuses[0] == (503, {"ready": False})
     assert statuses[-1] == (200, {"ready": True})
+
+
+async def test_json_logs_are_json_lines_only(settings_factory, start_worker, tmp_path):
+    """LEADERWATCH_LOG_FORMAT=json: every line a worker writes is one JSON object (no text banner),
+    with the worker's own records (a dead letter's warning) among them."""
+    settings = settings_factory(log_format="json")
+    start_worker(settings)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap)
+    await producer.start()
+    await producer.send_and_wait(settings.topic_raw, b"not an envelope", key=b"bad")
+    await producer.stop()
+    await read_all(settings, settings.topic_dead, expect=1)
+    lines = [line for line in (tmp_path / f"{settings.app_id}.log").read_text().splitlines() if line.strip()]
+    records = [orjson.loads(line) for line in lines]  # raises on any line that is not JSON
+    assert all(isinstance(r, dict) and r["level"] and "message" in r for r in records)
+    assert any(r["message"].startswith("dead letter from clean: malformed_envelope") for r in records)
+    assert any("web server http://" in r["message"] for r in records)
