@@ -106,7 +106,22 @@ def extract_article(html: str, url: str | None) -> tuple[str, dict]:
     meta = {k: getattr(document, k, None) for k in ("title", "description", "date", "sitename", "hostname", "url", "language")}
     if not meta["language"]:
         meta["language"] = html_language(html)
-    return normalize_text(document.text or ""), meta
+    return drop_teasers(normalize_text(document.text or "")), meta
+
+
+# lines news sites put between paragraphs that link to other stories: a teaser header ("DON'T
+# MISS", "READ MORE: ...") or a headline tagged "[VIDEO]", "[INSIGHT]"; leaders named in them are
+# not what the page is about
+_TEASER_HEADER = re.compile(r"^(?:DON[’']T MISS|READ MORE|MORE ON THIS(?: STORY)?|RELATED(?: ARTICLES| STORIES| CONTENT)?|"
+                            r"SEE ALSO|RECOMMENDED|Related Articles|Related Stories|Read more)\s*[:.…]?\s*$")
+_TEASER_LINE = re.compile(r"^(?:READ MORE|RELATED|MORE|SEE ALSO|WATCH|LISTEN)\s*:\s+\S.*$|\[(?:[A-Z]+ ?){1,3}\]\s*\|?\s*$")
+
+
+def drop_teasers(text: str) -> str:
+    """Article text without the teaser lines between its paragraphs (see _TEASER_*)."""
+    lines = text.split("\n")
+    kept = [line for line in lines if not (len(line) < 250 and (_TEASER_HEADER.match(line) or _TEASER_LINE.search(line)))]
+    return text if len(kept) == len(lines) else re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
 
 
 _HTML_LANG = re.compile(r"<html[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.I)

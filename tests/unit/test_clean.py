@@ -104,3 +104,18 @@ def test_the_description_is_kept_and_leaders_in_it_are_found():
     assert page.description.startswith("Protests against the interim government")
     assert "Evo Morales" not in page.text
     assert [l.name for l in extract_page(page, build_matcher()).leaders] == ["Evo Morales"]
+
+
+def test_teaser_lines_between_paragraphs_are_dropped():
+    """Links to other stories that extractors keep ("DON'T MISS", "[VIDEO]" headlines, "READ MORE: ...")
+    are not the article; a leader named only there is not on the page (aeb 624fcd903d: Macron)."""
+    from agents.clean import drop_teasers
+
+    text = ("Chris Tang said police alone are not able to end the violence.\nDON'T MISS\n"
+            "China furious at Macron for Hong Kong protest jibe\xa0[INSIGHT]|\n"
+            "Lakers vs Nets: NBA make final decision on game [VIDEO]\n"
+            "READ MORE: China plague outbreak confirmed\n\nProtesters believe the law [is] unjust.\n"
+            "The UN [WHO] said more.")
+    assert drop_teasers(text) == ("Chris Tang said police alone are not able to end the violence.\n\n"
+                                  "Protesters believe the law [is] unjust.\nThe UN [WHO] said more.")
+    assert drop_teasers("Read more about it in the report.") == "Read more about it in the report."
