@@ -178,3 +178,30 @@ async def test_json_logs_are_json_lines_only(settings_factory, start_worker, tmp
     assert all(isinstance(r, dict) and r["level"] and "message" in r for r in records)
     assert any(r["message"].startswith("dead letter from clean: malformed_envelope") for r in records)
     assert any("web server http://" in r["message"] for r in records)
+
+
+def test_the_main_job_runs_end_to_end_and_leaves_nothing_running(tmp_path):
+    """`leaderwatch demo` (what ./scripts/run runs): its own embedded broker and worker, the bundled
+    sample pages through every stage, the table and the alerts printed, exit 0, no process left."""
+    import os
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADERWATCH_")}
+    result = subprocess.run([sys.executable, "-m", "agents", "demo"], env=env, capture_output=True, text=True,
+                            timeout=240, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert re.search(r"9 pages through the pipeline in [\d.]+ s \(9 with text, 0 dead letters\)", out), out[:500]
+    rows = {m.group(1): int(m.group(2)) for m in re.finditer(r"│ ([^│]+?)\s+│ [A-Z]{2}\s+│ Q\d+\s+│\s+(\d+) │", out)}
+    assert rows["Sanae Takaichi"] == 2 and rows["Kim Jong-un"] == 2 and rows["Donald Trump"] == 5, rows
+    assert '[engagement] 2025-11-14T06:30:00Z Sanae Takaichi (JP) & Kim Jong-un (KP)' in out
+    assert re.search(r"\((\d+) alerts\)", out) and int(re.search(r"\((\d+) alerts\)", out).group(1)) >= 1
+    import socket
+
+    broker_port = int(re.search(r"broker kafka://127\.0\.0\.1:(\d+)", out).group(1))
+    web_port = int(re.search(r"worker web http://127\.0\.0\.1:(\d+)", out).group(1))
+    time.sleep(0.5)
+    assert not subprocess.run(["pgrep", "-f", f"tcp://127.0.0.1:{broker_port}"], capture_output=True).stdout  # no tansu
+    for port in (broker_port, web_port):  # nothing listens any more: broker and worker are gone
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0, port

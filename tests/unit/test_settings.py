@@ -22,3 +22,33 @@ def test_secrets_never_in_repr():
 def test_empty_variables_keep_the_defaults():
     s = Settings.from_env({"LEADERWATCH_WEB_PORT": "", "LEADERWATCH_BROKER": " ", "LEADERWATCH_STAGES": ""})
     assert s.web_port == 6066 and s.broker == Settings().broker and s.stages == Settings().stages
+
+
+def test_kafka_security_reaches_both_clients(tmp_path):
+    """LEADERWATCH_BROKER_* security settings -> the worker's Faust credentials and the CLI's aiokafka
+    options: SASL_SSL with SCRAM and a CA file, SSL alone, and PLAINTEXT with nothing."""
+    import ssl
+
+    import faust
+
+    from agents.app import broker_credentials
+    from agents.ingest import kafka_security
+
+    ca_file = "/etc/ssl/certs/ca-certificates.crt"
+    if not __import__("os").path.exists(ca_file):
+        pytest.skip("no system CA bundle to load")
+    scram = Settings.from_env({"LEADERWATCH_BROKER_SECURITY_PROTOCOL": "SASL_SSL", "LEADERWATCH_BROKER_SASL_MECHANISM": "SCRAM-SHA-512",
+                               "LEADERWATCH_BROKER_SASL_USERNAME": "lw", "LEADERWATCH_BROKER_SASL_PASSWORD": "hunter2",
+                               "LEADERWATCH_BROKER_CA_FILE": ca_file})
+    credentials = broker_credentials(scram)
+    assert isinstance(credentials, faust.SASLCredentials)
+    assert (credentials.username, credentials.password, credentials.mechanism.value) == ("lw", "hunter2", "SCRAM-SHA-512")
+    assert isinstance(credentials.ssl_context, ssl.SSLContext) and credentials.ssl_context.get_ca_certs()
+    options = kafka_security(scram)
+    assert options["security_protocol"] == "SASL_SSL" and options["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert (options["sasl_plain_username"], options["sasl_plain_password"]) == ("lw", "hunter2")
+    assert options["ssl_context"].get_ca_certs()
+    tls = Settings.from_env({"LEADERWATCH_BROKER_SECURITY_PROTOCOL": "SSL", "LEADERWATCH_BROKER_CA_FILE": ca_file})
+    assert isinstance(broker_credentials(tls), faust.SSLCredentials) and "sasl_mechanism" not in kafka_security(tls)
+    assert broker_credentials(Settings()) is None and kafka_security(Settings()) == {}
+    assert "hunter2" not in repr(scram) and "hunter2" not in str(scram)
