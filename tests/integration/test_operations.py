@@ -126,7 +126,7 @@ def test_two_workers_with_default_port_and_data_dir_do_not_collide(settings_fact
             assert time.monotonic() < deadline, [p.read_text()[-2000:] for p in logs]
             assert all(p.poll() is None for p in processes), [p.read_text()[-2000:] for p in logs]
             for url in (url0, url1):
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(Exception, SystemExit):  # SystemExit: the web server is not up yet
                     if fetch_json(url + "/health/", timeout=1).get("ready"):
                         ready.add(url)
             time.sleep(0.5)
