@@ -10,6 +10,7 @@ import os
 import socket
 import ssl
 import sys
+import tempfile
 from pathlib import Path
 
 import faust
@@ -77,14 +78,24 @@ def claim_datadir(base: Path) -> Path:
 
 
 def first_free_port(host: str, port: int, tries: int = 100) -> int:
-    """`port`, or the next one up that nothing listens on (two workers on one machine: 6066, 6067...)."""
+    """`port`, or the next one up that no other worker on this machine has claimed (an flock on
+    <tmp>/leaderwatch-web-<port>.lock, held while this process runs: a worker that has not bound
+    its port yet still holds it) and nothing else listens on: two workers get 6066 and 6067."""
     for candidate in range(port, port + tries):
+        handle = open(Path(tempfile.gettempdir()) / f"leaderwatch-web-{candidate}.lock", "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             try:
                 probe.bind((host if host not in ("", "0.0.0.0") else "0.0.0.0", candidate))
             except OSError:
+                handle.close()
                 continue
-            return candidate
+        _held_locks.append(handle)
+        return candidate
     raise RuntimeError(f"no free web port in {port}..{port + tries - 1} on {host}")
 
 

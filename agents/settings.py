@@ -48,6 +48,10 @@ class Settings:
 
     stages: tuple[str, ...] = ALL_STAGES  # LEADERWATCH_STAGES=clean,extract
     partitions: int = 2
+    # the stateless stages' input topics may have more partitions than the tables (more clean or
+    # extract replicas, the CPU-heavy stages); 0 = LEADERWATCH_PARTITIONS
+    partitions_raw: int = 0
+    partitions_clean: int = 0
     replicas: int = 1
     topic_raw: str = "pages.raw"
     topic_clean: str = "pages.clean"
@@ -92,6 +96,14 @@ class Settings:
     @property
     def web_url(self) -> str:
         return f"http://{self.web_host}:{self.web_port}"
+
+    @property
+    def raw_partitions(self) -> int:
+        return self.partitions_raw or self.partitions
+
+    @property
+    def clean_partitions(self) -> int:
+        return self.partitions_clean or self.partitions
 
 
 def _parse(type_name, raw: str, name: str):

@@ -13,8 +13,9 @@ _own = dict(partitions=settings.partitions, replicas=settings.replicas, internal
 
 # pages.raw is read as bytes: the clean stage validates the envelope itself (bad input -> pages.dead)
 pages_raw_topic = app.topic(settings.topic_raw, key_type=bytes, value_type=bytes, value_serializer="raw",
-                            config={"max.message.bytes": _PAGE_LIMIT}, **_own)
-pages_clean_topic = app.topic(settings.topic_clean, key_type=str, value_type=PageCleaned, config={"max.message.bytes": _PAGE_LIMIT}, **_own)
+                            config={"max.message.bytes": _PAGE_LIMIT}, **{**_own, "partitions": settings.raw_partitions})
+pages_clean_topic = app.topic(settings.topic_clean, key_type=str, value_type=PageCleaned, config={"max.message.bytes": _PAGE_LIMIT},
+                              **{**_own, "partitions": settings.clean_partitions})
 pages_entities_topic = app.topic(settings.topic_entities, key_type=str, value_type=PageEntities, **_own)
 mention_updates_topic = app.topic(settings.topic_mention_updates, key_type=str, value_type=MentionUpdate, **_own)
 alerts_topic = app.topic(settings.topic_alerts, key_type=str, value_type=Alert, **_own)
@@ -24,7 +25,7 @@ pages_dead_topic = app.topic(settings.topic_dead, key_type=str, value_type=DeadL
 # so a message that is not a valid record goes to pages.dead instead of crashing the agent
 def _input_of(topic):
     return app.topic(topic.get_topic_name(), key_type=bytes, value_type=bytes, value_serializer="raw",
-                     config=topic.config, **_own)
+                     config=topic.config, **{**_own, "partitions": topic.partitions})
 
 
 pages_clean_input = _input_of(pages_clean_topic)

@@ -113,7 +113,7 @@ async def test_bad_records_on_every_stage_topic_are_dead_lettered_and_nothing_el
     from aiokafka import AIOKafkaProducer
     import orjson
 
-    settings = settings_factory(producer_max_request_size=300_000)
+    settings = settings_factory(producer_max_request_size=300_000, partitions_raw=3, partitions_clean=4)
     start_worker(settings)
     bad = [
         (settings.topic_clean, b"clean-not-json", b"{not json"),
@@ -163,6 +163,17 @@ async def test_bad_records_on_every_stage_topic_are_dead_lettered_and_nothing_el
 
     alerts = await read_all(settings, settings.topic_alerts, expect=1)
     assert [a["kind"] for a in alerts] == ["engagement"]
+    # the stateless stages' inputs had their own partition counts (LEADERWATCH_PARTITIONS_RAW/_CLEAN)
+    from aiokafka import AIOKafkaConsumer
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap)
+    await consumer.start()
+    try:
+        await consumer.topics()  # fresh metadata
+        counts = [len(consumer.partitions_for_topic(t) or ()) for t in
+                  (settings.topic_raw, settings.topic_clean, settings.topic_entities, settings.topic_mention_updates)]
+    finally:
+        await consumer.stop()
+    assert counts == [3, 4, 2, 2]
     for _ in range(100):  # the bad records are counted in too: wait for the good page itself
         if fetch_json(settings.web_url + f"/mentions/{TAKAICHI}/").get("docs") == 1:
             break

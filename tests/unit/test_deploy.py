@@ -262,15 +262,16 @@ def test_create_topics_makes_every_topic_with_its_retention(tmp_path):
     stub = tmp_path / "kafka-topics.sh"
     stub.write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\n')
     stub.chmod(0o755)
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "KAFKA_TOPICS": str(stub), "LEADERWATCH_PARTITIONS": "6"}
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "KAFKA_TOPICS": str(stub), "LEADERWATCH_PARTITIONS": "6",
+           "LEADERWATCH_PARTITIONS_RAW": "12"}
     subprocess.run(["sh", str(CREATE_TOPICS)], env=env, check=True, capture_output=True, timeout=30)
-    made = {}
+    made, partitions = {}, {}
     for line in calls.read_text().splitlines():
         argv = line.split()
         assert "--create" in argv and "--if-not-exists" in argv
-        assert argv[argv.index("--partitions") + 1] == "6"
         configs = dict(argv[i + 1].split("=") for i, a in enumerate(argv) if a == "--config")
         made[argv[argv.index("--topic") + 1]] = configs
+        partitions[argv[argv.index("--topic") + 1]] = argv[argv.index("--partitions") + 1]
     day = 24 * 3600 * 1000
     s = Settings()
     assert set(made) == {s.topic_raw, s.topic_clean, s.topic_entities, s.topic_mention_updates, s.topic_alerts, s.topic_dead}
@@ -279,6 +280,8 @@ def test_create_topics_makes_every_topic_with_its_retention(tmp_path):
     assert made[s.topic_alerts] == {"retention.ms": str(365 * day)}
     assert made[s.topic_dead] == {"retention.ms": str(30 * day)}
     assert int(made[s.topic_raw]["max.message.bytes"]) >= s.max_page_bytes + 64 * 1024
+    # pages.raw as LEADERWATCH_PARTITIONS_RAW says, pages.clean (unset) and the rest as LEADERWATCH_PARTITIONS
+    assert partitions == {**{t: "6" for t in made}, s.topic_raw: "12"}
 
 
 def test_the_dockerfile_build_stage_copies_enough_to_build_the_package(tmp_path):
