@@ -12,8 +12,10 @@ from agents.topics import pages_dead_topic
 log = logging.getLogger(__name__)
 
 
-def dead_letter(stage: str, reason: str, error: str, value, event=None, limit: int = 64 * 1024) -> DeadLetter:
-    """Any input (bytes, str or a record) + why it failed -> DeadLetter (input kept up to `limit` bytes)."""
+def dead_letter(stage: str, reason: str, error: str, value, event=None, limit: int = 64 * 1024,
+                key: str | None = None) -> DeadLetter:
+    """Any input (bytes, str or a record) + why it failed -> DeadLetter (input kept up to `limit` bytes);
+    the key is the event's, or `key` when there is no event (ingest: the file's path)."""
     if hasattr(value, "dumps"):
         value = value.dumps()
     raw = value if isinstance(value, (bytes, bytearray)) else str(value if value is not None else "").encode("utf-8", "replace")
@@ -23,7 +25,7 @@ def dead_letter(stage: str, reason: str, error: str, value, event=None, limit: i
     except UnicodeDecodeError:
         shown = "base64:" + base64.b64encode(head).decode("ascii")
     message = getattr(event, "message", None)
-    key = getattr(message, "key", None)
+    key = getattr(message, "key", key)
     return DeadLetter(
         stage=stage,
         reason=reason,

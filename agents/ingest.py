@@ -4,7 +4,6 @@ page_envelope() is pure; publish_pages() sends with a plain aiokafka producer an
 """
 from __future__ import annotations
 
-import base64
 import gzip
 import sys
 import zlib
@@ -99,22 +98,14 @@ ENVELOPE_OVERHEAD = 1024  # bytes of a produce request beyond the value (key, he
 
 
 def ingest_dead_letter(path: Path, reason: str, error: Exception, settings) -> bytes:
-    """A page file ingest could not send -> DeadLetter JSON bytes (the file's first bytes as input)."""
-    from agents.records import DeadLetter
+    """A page file ingest could not send -> DeadLetter JSON bytes (the file's bytes as input, truncated)."""
+    from agents.dead import dead_letter
 
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(settings.dead_letter_input_bytes)
-        size = path.stat().st_size
+        content = path.read_bytes()
     except OSError:
-        head, size = b"", 0
-    try:
-        shown = head.decode("utf-8")
-    except UnicodeDecodeError:
-        shown = "base64:" + base64.b64encode(head).decode("ascii")
-    return DeadLetter(stage="ingest", reason=reason, error=str(error)[:2000], topic="", partition=None, offset=None,
-                      key=str(path), input=shown, input_bytes=size, input_truncated=size > len(head),
-                      failed_at=utc_now_iso()).dumps()
+        content = b""
+    return dead_letter("ingest", reason, str(error), content, limit=settings.dead_letter_input_bytes, key=str(path)).dumps()
 
 
 def kafka_security(settings) -> dict:
