@@ -22,7 +22,25 @@ RULES_FILE = Path(__file__).resolve().parent / "rules" / "alerts.json"
 
 @lru_cache(maxsize=4)
 def load_rules(path: str | None = None) -> dict:
-    return orjson.loads(Path(path or RULES_FILE).read_bytes())
+    """The bundled rules (agents/rules/alerts.json), with a custom file's values over them, rule by
+    rule and field by field: the file sets only what it changes ({"spike": {"min_documents": 10}}).
+    An unknown rule or field, or a value of the wrong kind, is a ValueError naming it."""
+    rules = orjson.loads(RULES_FILE.read_bytes())
+    if not path:
+        return rules
+    custom = orjson.loads(Path(path).read_bytes())
+    for kind, fields in custom.items():
+        if kind not in rules or not isinstance(fields, dict):
+            raise ValueError(f"{path}: unknown rule {kind!r} (rules: {', '.join(rules)})")
+        for name, value in fields.items():
+            default = rules[kind].get(name)
+            if default is None:
+                raise ValueError(f"{path}: unknown field {kind}.{name} (fields: {', '.join(rules[kind])})")
+            numeric = isinstance(default, (int, float)) and isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not (numeric or type(value) is type(default)):
+                raise ValueError(f"{path}: {kind}.{name} must be {type(default).__name__}, not {type(value).__name__}")
+        rules[kind] = {**rules[kind], **fields}
+    return rules
 
 
 def alert_id(kind: str, *evidence: str) -> str:

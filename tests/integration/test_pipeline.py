@@ -25,7 +25,7 @@ def assert_valid(schema: str, messages: list[dict]) -> None:
 
 
 async def test_takaichi_kim_page_flows_to_entities_table_and_engagement_alert(settings_factory, start_worker, tmp_path):
-    settings = settings_factory()
+    settings = settings_factory(watch_list=(KIM,))  # and a watch-list alert for Kim Jong Un
     start_worker(settings)
     page = tmp_path / "takaichi.html"
     page.write_bytes(TAKAICHI_PAGE.read_bytes())
@@ -51,12 +51,14 @@ async def test_takaichi_kim_page_flows_to_entities_table_and_engagement_alert(se
     windows = fetch_json(settings.web_url + f"/mentions/{TAKAICHI}/")["windows"]
     assert [w["window_start"][:10] for w in windows] == ["2025-11-14"]
 
-    alerts = await read_all(settings, settings.topic_alerts, expect=1)
+    alerts = await read_all(settings, settings.topic_alerts, expect=2)
     assert_valid("alerts.v1.json", alerts)
+    assert sorted(a["kind"] for a in alerts) == ["engagement", "watch"]
     engagement = [a for a in alerts if a["kind"] == "engagement"]
-    assert len(engagement) == 1
     assert {l["qid"] for l in engagement[0]["leaders"]} == {TAKAICHI, KIM}
     assert "talks" in engagement[0]["evidence"][0]["sentence"]
+    watch = next(a for a in alerts if a["kind"] == "watch")
+    assert [l["qid"] for l in watch["leaders"]] == [KIM] and watch["details"] == {"mentions": leaders[KIM]["mentions"]}
 
 
 async def test_bad_inputs_go_to_dead_letters_and_the_worker_keeps_running(settings_factory, start_worker, tmp_path):

@@ -82,3 +82,20 @@ def test_spike_needs_minimum_and_multiple_of_baseline():
 def orjson_dict(record):
     import orjson
     return orjson.loads(record.dumps())
+
+
+def test_a_rules_file_changes_only_what_it_sets(tmp_path):
+    import pytest
+
+    custom = tmp_path / "rules.json"
+    custom.write_text('{"spike": {"min_documents": 10, "ratio": 2}, "watch": {"leaders": ["Q7747"]}}')
+    rules = load_rules(str(custom))
+    assert rules["spike"]["min_documents"] == 10 and rules["spike"]["ratio"] == 2
+    assert rules["spike"]["baseline_windows"] == RULES["spike"]["baseline_windows"]  # the defaults stay
+    assert rules["watch"]["leaders"] == ["Q7747"] and rules["engagement"] == RULES["engagement"]
+    for bad, complaint in (('{"spik": {}}', "unknown rule 'spik'"), ('{"spike": {"min_docs": 3}}', "unknown field spike.min_docs"),
+                           ('{"spike": {"ratio": "3"}}', "spike.ratio must be float"), ('{"watch": {"leaders": "Q1"}}', "must be list")):
+        wrong = tmp_path / f"wrong-{len(complaint)}.json"  # load_rules is cached by path
+        wrong.write_text(bad)
+        with pytest.raises(ValueError, match=complaint):
+            load_rules(str(wrong))
