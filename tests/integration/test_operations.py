@@ -27,6 +27,16 @@ def metric(text: str, name: str, **labels) -> float:
     raise AssertionError(f"no sample {name}{labels}")
 
 
+def line_within(process, seconds: float) -> str:
+    """The next line `process` prints, or AssertionError after `seconds` (never hangs the suite)."""
+    import selectors
+
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        assert selector.select(timeout=seconds), f"no line within {seconds} s"
+    return process.stdout.readline()
+
+
 async def test_health_metrics_and_cli_views(settings_factory, start_worker, tmp_path):
     settings = settings_factory()
     start_worker(settings)
@@ -61,6 +71,27 @@ async def test_health_metrics_and_cli_views(settings_factory, start_worker, tmp_
     printed = subprocess.run([sys.executable, "-m", "agents", "alerts", "--kind", "engagement"], env=env,
                              capture_output=True, text=True, timeout=60, check=True).stdout
     assert "[engagement]" in printed and "Sanae Takaichi (JP)" in printed and "Kim Jong-un (KP)" in printed
+    listing = subprocess.run([sys.executable, "-m", "agents", "mentions", "--top", "1"], env=env,
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+    assert listing.count("│ Q") == 1 and ("Sanae Takaichi" in listing or "Kim Jong-un" in listing)
+
+    # `alerts --follow --leader`: what is there, then what comes later, for that leader only
+    follower = subprocess.Popen([sys.executable, "-m", "agents", "alerts", "--follow", "--json", "--leader", "Q56226"],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        first = orjson.loads(line_within(follower, 60))
+        assert first["kind"] == "engagement" and "Q56226" in {l["qid"] for l in first["leaders"]}
+        later = tmp_path / "later.txt"  # a new page after the follower started: Kim Jong Un meets Putin
+        later.write_text("Kim and Putin meet again\n\nNorth Korean leader Kim Jong Un held talks with Russian "
+                         "President Vladimir Putin in Vladivostok on Tuesday.\n")
+        later.with_name("later.meta.json").write_text('{"url": "https://news.example.org/kim-putin", "published_at": "2025-11-15T08:00:00Z"}')
+        await publish_pages(settings, [later], show_progress=False)
+        second = orjson.loads(line_within(follower, 60))
+        assert second["evidence"][0]["url"] == "https://news.example.org/kim-putin"
+        assert {l["qid"] for l in second["leaders"]} == {"Q56226", "Q7747"}
+    finally:
+        follower.terminate()
+        follower.wait(timeout=15)
 
 
 async def test_broker_and_ingest_commands(tmp_path):
