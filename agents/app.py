@@ -57,7 +57,18 @@ def create_app(settings: Settings, worker: bool = False) -> faust.App:
     )
 
 
-_held_locks: list = []  # open lock files: a worker holds its data dir until it exits
+_held_locks: list = []  # open lock files: a worker holds its data dir and web port until it exits
+
+
+def _lock(path: Path):
+    """An open file holding an exclusive flock on `path`, or None when another process holds it."""
+    handle = open(path, "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
 
 
 def claim_datadir(base: Path) -> Path:
@@ -66,14 +77,10 @@ def claim_datadir(base: Path) -> Path:
     for slot in range(64):
         path = base.with_name(f"{base.name}-{slot}")
         path.mkdir(parents=True, exist_ok=True)
-        handle = open(path / ".lock", "w")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            continue
-        _held_locks.append(handle)
-        return path
+        handle = _lock(path / ".lock")
+        if handle:
+            _held_locks.append(handle)
+            return path
     raise RuntimeError(f"64 workers already hold data dirs under {base.parent}")
 
 
@@ -82,11 +89,8 @@ def first_free_port(host: str, port: int, tries: int = 100) -> int:
     <tmp>/leaderwatch-web-<port>.lock, held while this process runs: a worker that has not bound
     its port yet still holds it) and nothing else listens on: two workers get 6066 and 6067."""
     for candidate in range(port, port + tries):
-        handle = open(Path(tempfile.gettempdir()) / f"leaderwatch-web-{candidate}.lock", "w")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
+        handle = _lock(Path(tempfile.gettempdir()) / f"leaderwatch-web-{candidate}.lock")
+        if handle is None:
             continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             try:

@@ -11,6 +11,7 @@ record is still filtered by timestamp, so the search decides speed, not results.
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
 import uuid
 from datetime import datetime, timezone
@@ -160,13 +161,7 @@ async def fetch_progress_of(web_urls: list[str]) -> dict | None:
     """The /progress/ counters summed over the workers that answer (one per stage, or several
     sharing one: the counters are per stage), or None when none does."""
     answers = [a for a in await asyncio.gather(*(fetch_progress(url) for url in web_urls)) if a is not None]
-    if not answers:
-        return None
-    total: dict = {}
-    for answer in answers:
-        for key, value in answer.items():
-            total[key] = total.get(key, 0) + value
-    return total
+    return dict(sum(map(collections.Counter, answers), collections.Counter())) if answers else None
 
 
 async def wait_for_worker(web_urls: list[str], stage: str, before: dict, republished: int, timeout: float) -> dict:

@@ -1,7 +1,6 @@
 """Split text into sentences with character offsets (rule-based, abbreviation-aware)."""
 from __future__ import annotations
 
-import bisect
 import re
 
 # a sentence ends at . ! ? (plus closing quotes/brackets) followed by space and an uppercase
