@@ -1,0 +1,110 @@
+"""Files -> pages.raw: read .html, .html.gz, .htm, .txt (and .txt.gz) pages into PageFetched envelopes.
+
+page_envelope() is pure; publish_pages() sends with a plain aiokafka producer and a progress bar.
+"""
+from __future__ import annotations
+
+import gzip
+import sys
+import zlib
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import orjson
+
+from leaderwatch.pipeline.clean import decode_bytes
+from leaderwatch.times import to_iso, utc_now_iso
+from leaderwatch.records import Rejected, encode
+from leaderwatch.security import aiokafka_security
+
+PAGE_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz", ".txt", ".txt.gz")
+SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
+
+
+def iter_page_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files as given, folders walked (sorted) for page files."""
+    for path in map(Path, paths):
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(PAGE_SUFFIXES))
+        elif path.exists():
+            yield path
+        else:
+            raise FileNotFoundError(f"no such page file or folder: {path}")
+
+
+def read_sidecar(path: Path) -> dict:
+    """Optional <page>.meta.json next to a page: {"url", "published_at"} overrides."""
+    base = path.name
+    for suffix in (".gz", ".html", ".htm", ".txt"):
+        base = base.removesuffix(suffix)
+    meta = path.with_name(base + ".meta.json")
+    return orjson.loads(meta.read_bytes()) if meta.exists() else {}
+
+
+def page_envelope(path: Path, published: str | None = None, backfill: bool = False, fetched_at: str | None = None) -> dict:
+    """A page file -> a pages.raw v1 envelope (bytes decoded with charset detection); `published`
+    is the date for a page whose sidecar gives none."""
+    raw = path.read_bytes()
+    if path.name.endswith(".gz"):
+        raw = gzip.decompress(raw)
+    name = path.name.removesuffix(".gz")
+    meta = read_sidecar(path)
+    return {
+        "url": meta.get("url") or path.resolve().as_uri(),
+        "fetched_at": fetched_at or utc_now_iso(),
+        "published_at": meta.get("published_at") or to_iso(published),
+        "body": decode_bytes(raw),
+        "content_type": "text/plain" if name.endswith(".txt") else "text/html",
+        "source": str(path),
+        "backfill": backfill,
+    }
+
+
+async def publish_pages(settings, files: list[Path], published: str | None = None, backfill: bool = False,
+                        show_progress: bool = True) -> int:
+    """Send every file to pages.raw (key: its URL); returns how many were sent. A file that cannot
+    be read, or whose envelope exceeds the producer's request limit, goes to pages.dead instead
+    (stage "ingest", reason unreadable / too_large) and the rest go on."""
+    from aiokafka import AIOKafkaProducer
+    from rich.progress import Progress
+
+    producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, max_request_size=settings.producer_max_request_size,
+                                **aiokafka_security(settings))
+    await producer.start()
+    sent = 0
+    try:
+        with Progress(disable=not show_progress, transient=True) as progress:
+            task = progress.add_task("ingest", total=len(files))
+            for path in files:
+                try:
+                    envelope = page_envelope(path, published, backfill)
+                    payload = orjson.dumps(envelope)
+                    if len(payload) > settings.producer_max_request_size - ENVELOPE_OVERHEAD:
+                        raise Rejected("too_large", f"{path}: envelope of {len(payload)} bytes exceeds the producer limit "
+                                                    f"of {settings.producer_max_request_size} (LEADERWATCH_PRODUCER_MAX_REQUEST_SIZE)")
+                except (OSError, EOFError, zlib.error, ValueError, Rejected) as exc:
+                    reason = exc.reason if isinstance(exc, Rejected) else "unreadable"
+                    await producer.send(settings.topic_dead, ingest_dead_letter(path, reason, exc, settings), key=str(path).encode())
+                    print(f"warning: {path}: {reason}: {exc} (sent to {settings.topic_dead})", file=sys.stderr)
+                else:
+                    await producer.send(settings.topic_raw, payload, key=envelope["url"].encode("utf-8"))
+                    sent += 1
+                progress.advance(task)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return sent
+
+
+ENVELOPE_OVERHEAD = 1024  # bytes of a produce request beyond the value (key, headers, batch framing)
+
+
+def ingest_dead_letter(path: Path, reason: str, error: Exception, settings) -> bytes:
+    """A page file ingest could not send -> DeadLetter JSON bytes (the file's bytes as input, truncated)."""
+    from leaderwatch.dead import dead_letter
+
+    try:
+        content = path.read_bytes()
+    except OSError:
+        content = b""
+    return encode(dead_letter("ingest", reason, str(error), content, limit=settings.dead_letter_input_bytes, key=str(path)))

@@ -1,0 +1,127 @@
+"""pages.entities (PageEntities) -> alerts (Alert, contract schemas/alerts.v1.json).
+
+Rules live in leaderwatch/rules/alerts.json. Pure functions build alerts; each alert_id is a hash
+of its evidence, and the alert stage emits an id once (table alert_id_to_detected_at), replays
+included. Spike alerts are raised by the mentions stage with spike_alert().
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from itertools import combinations
+from pathlib import Path
+
+import orjson
+
+from leaderwatch.records import Alert, AlertEvidence, AlertLeader, LeaderFound, PageEntities
+
+SCHEMA_VERSION = 1
+RULES_FILE = Path(__file__).resolve().parents[1] / "rules" / "alerts.json"
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: str | None = None) -> dict:
+    """The bundled rules (leaderwatch/rules/alerts.json), with a custom file's values over them, rule by
+    rule and field by field: the file sets only what it changes ({"spike": {"min_documents": 10}}).
+    An unknown rule or field, or a value of the wrong kind, is a ValueError naming it."""
+    rules = orjson.loads(RULES_FILE.read_bytes())
+    if not path:
+        return rules
+    custom = orjson.loads(Path(path).read_bytes())
+    for kind, fields in custom.items():
+        if kind not in rules or not isinstance(fields, dict):
+            raise ValueError(f"{path}: unknown rule {kind!r} (rules: {', '.join(rules)})")
+        for name, value in fields.items():
+            default = rules[kind].get(name)
+            if default is None:
+                raise ValueError(f"{path}: unknown field {kind}.{name} (fields: {', '.join(rules[kind])})")
+            numeric = isinstance(default, (int, float)) and isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not (numeric or type(value) is type(default)):
+                raise ValueError(f"{path}: {kind}.{name} must be {type(default).__name__}, not {type(value).__name__}")
+        rules[kind] = {**rules[kind], **fields}
+    return rules
+
+
+def alert_id(kind: str, *evidence: str) -> str:
+    """Deterministic: the same kind and evidence always give the same id."""
+    return f"{kind}-" + hashlib.sha256("|".join((kind,) + evidence).encode("utf-8")).hexdigest()[:24]
+
+
+def alert_key(alert: Alert) -> str:
+    """Kafka key of an alert: its first leader's Wikidata id, so one leader's alerts keep their order."""
+    return alert.leaders[0].qid
+
+
+@lru_cache(maxsize=16)
+def _word_pattern(words: tuple[str, ...]) -> re.Pattern:
+    return re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b", re.I)
+
+
+def engagement_alerts(page: PageEntities, rules: dict, detected_at: str) -> list[Alert]:
+    """Two leaders of different countries in one sentence with an engagement word -> one alert per pair."""
+    pattern = _word_pattern(tuple(rules["engagement"]["words"]))
+    sentences = {i: s for leader in page.leaders for i, s in zip(leader.sentence_ids, leader.sentences)}
+    alerts = []
+    for a, b in combinations(sorted(page.leaders, key=lambda l: l.qid), 2):
+        if a.country == b.country:
+            continue
+        for sid in sorted(set(a.sentence_ids) & set(b.sentence_ids)):
+            words = sorted({m.lower() for m in pattern.findall(sentences[sid])})
+            if words:
+                alerts.append(_alert("engagement", [a, b], page, sentences[sid], detected_at, {"words": words}, page.doc_id, a.qid, b.qid))
+                break
+    return alerts
+
+
+def watch_alerts(page: PageEntities, watch_list: frozenset[str], detected_at: str) -> list[Alert]:
+    """A page naming a watched leader -> one alert per (page, leader)."""
+    return [
+        _alert("watch", [leader], page, leader.sentences[0] if leader.sentences else None, detected_at,
+               {"mentions": leader.mentions}, page.doc_id, leader.qid)
+        for leader in page.leaders
+        if leader.qid in watch_list
+    ]
+
+
+def spike_alert(leader: dict, window_start: str, window_end: str, documents: int, previous: list[int],
+                top_documents: list[dict], rules: dict, detected_at: str, backfill: bool) -> Alert | None:
+    """A window's document count vs the EWMA of earlier windows (oldest first) -> a spike alert or None."""
+    spike = rules["spike"]
+    baseline = ewma(previous, spike["ewma_alpha"])
+    if documents < spike["min_documents"] or documents < spike["ratio"] * max(baseline, spike["baseline_floor"]):
+        return None
+    return Alert(
+        alert_id=alert_id("spike", leader["qid"], window_start),
+        schema_version=SCHEMA_VERSION,
+        kind="spike",
+        leaders=[AlertLeader(qid=leader["qid"], name=leader["name"], country=leader["country"])],
+        event_time=window_start,
+        detected_at=detected_at,
+        evidence=[AlertEvidence(doc_id=d["doc_id"], url=d.get("url"), title=d.get("title"), sentence=None) for d in top_documents],
+        backfill=backfill,
+        details={"window_start": window_start, "window_end": window_end, "documents": documents,
+                 "baseline": round(baseline, 3), "ratio": round(documents / max(baseline, spike["baseline_floor"]), 3)},
+    )
+
+
+def ewma(values: list[int], alpha: float) -> float:
+    """Exponentially weighted mean, oldest first; 0.0 for no history."""
+    mean = None
+    for value in values:
+        mean = value if mean is None else alpha * value + (1 - alpha) * mean
+    return float(mean or 0.0)
+
+
+def _alert(kind, leaders: list[LeaderFound], page, sentence, detected_at, details, *evidence) -> Alert:
+    return Alert(
+        alert_id=alert_id(kind, *evidence),
+        schema_version=SCHEMA_VERSION,
+        kind=kind,
+        leaders=[AlertLeader(qid=l.qid, name=l.name, country=l.country) for l in leaders],
+        event_time=page.event_time,
+        detected_at=detected_at,
+        evidence=[AlertEvidence(doc_id=page.doc_id, url=page.url, title=page.title, sentence=sentence)],
+        backfill=page.backfill,
+        details=details,
+    )

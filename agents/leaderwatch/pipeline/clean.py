@@ -1,0 +1,188 @@
+"""pages.raw (PageFetched JSON bytes) -> pages.clean (PageCleaned); rejects raise Rejected.
+
+parse_envelope() checks the bytes against schemas/pages.raw.v1.json; clean_page() turns one
+envelope dict into a PageCleaned or raises Rejected with a reason code. No Faust here.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from html import unescape
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import orjson
+import trafilatura
+
+from leaderwatch.records import PageCleaned, Rejected
+from leaderwatch.times import seconds_between, to_iso, utc_now_iso
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CleanOptions:
+    """What clean_page needs from the settings."""
+
+    max_page_bytes: int = 2 * 1024 * 1024
+    backfill_age_seconds: int = 7 * 24 * 3600
+    min_text_chars: int = 1  # 0-threshold friendly: tests feed tiny inline pages
+
+
+# ---------------------------------------------------------------- the envelope (boundary checks)
+
+def parse_envelope(data: bytes | str | None, validator, max_page_bytes: int) -> dict:
+    """Bytes from pages.raw -> the envelope dict, or Rejected (malformed, invalid, too large)."""
+    if data is None or len(data) == 0:
+        raise Rejected("malformed_envelope", "empty message value")
+    if len(data) > max_page_bytes + 64 * 1024:
+        raise Rejected("too_large", f"message of {len(data)} bytes exceeds the {max_page_bytes}-byte page limit")
+    try:
+        envelope = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise Rejected("malformed_envelope", f"not a UTF-8 JSON document: {exc}") from None
+    if not isinstance(envelope, dict):
+        raise Rejected("malformed_envelope", f"expected a JSON object, got {type(envelope).__name__}")
+    errors = sorted(validator.iter_errors(envelope), key=lambda e: list(e.path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].path) or "(root)"
+        raise Rejected("schema_invalid", f"pages.raw.v1: {where}: {errors[0].message}")
+    return envelope
+
+
+# ---------------------------------------------------------------- the page
+
+def clean_page(envelope: dict, options: CleanOptions = CleanOptions()) -> PageCleaned:
+    """A valid pages.raw envelope -> PageCleaned; raises Rejected for unusable content."""
+    body: str = envelope["body"]
+    size = len(body.encode("utf-8", "surrogatepass"))
+    if size > options.max_page_bytes:
+        raise Rejected("too_large", f"page body of {size} bytes exceeds the {options.max_page_bytes}-byte limit")
+    check_is_text(body)
+
+    url = envelope.get("url")
+    fetched_at = to_iso(envelope["fetched_at"]) or utc_now_iso()
+    if envelope.get("content_type", "text/html").startswith("text/plain"):
+        text, meta = normalize_text(body), {}
+        first_line = text.split("\n", 1)[0].strip()
+        meta["title"] = first_line if 0 < len(first_line) <= 200 else None
+    else:
+        text, meta = extract_article(body, url)
+    if len(text.strip()) < options.min_text_chars:
+        raise Rejected("no_text", "no article text could be extracted from the page")
+
+    published_at = to_iso(envelope.get("published_at")) or to_iso(meta.get("date"))
+    event_time = published_at or fetched_at
+    page_link = meta.get("url") if str(meta.get("url") or "").startswith(("http://", "https://")) else None
+    canonical = canonical_url(page_link or url) if (page_link or url) else None
+    backfill = bool(envelope.get("backfill")) or seconds_between(event_time, fetched_at) > options.backfill_age_seconds
+    return PageCleaned(
+        doc_id=make_doc_id(canonical, text),
+        url=url,
+        title=meta.get("title"),
+        description=normalize_text(meta["description"]) if meta.get("description") else None,
+        site=meta.get("sitename") or meta.get("hostname"),
+        language=meta.get("language"),
+        published_at=published_at,
+        fetched_at=fetched_at,
+        event_time=event_time,
+        text=text,
+        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest()[:32],
+        backfill=backfill,
+    )
+
+
+def extract_article(html: str, url: str | None) -> tuple[str, dict]:
+    """HTML -> (article text, metadata dict with title/description/date/sitename/hostname/url/language)."""
+    try:
+        # no url= here: the metadata's url is then the page's own canonical link, if it has one
+        document = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=True)
+    except Exception as exc:  # trafilatura/lxml raise many types on broken markup
+        raise Rejected("extraction_failed", f"trafilatura failed: {type(exc).__name__}: {exc}") from None
+    if document is None:
+        raise Rejected("no_text", "trafilatura found no article text in the page")
+    meta = {k: getattr(document, k, None) for k in ("title", "description", "date", "sitename", "hostname", "url", "language")}
+    if not meta["language"]:
+        meta["language"] = html_language(html)
+    return drop_teasers(normalize_text(document.text or "")), meta
+
+
+# lines news sites put between paragraphs that link to other stories: a teaser header ("DON'T
+# MISS", "READ MORE: ...") or a headline tagged "[VIDEO]", "[INSIGHT]"; leaders named in them are
+# not what the page is about
+_TEASER_HEADER = re.compile(r"^(?:DON[’']T MISS|READ MORE|MORE ON THIS(?: STORY)?|RELATED(?: ARTICLES| STORIES| CONTENT)?|"
+                            r"SEE ALSO|RECOMMENDED|Related Articles|Related Stories|Read more)\s*[:.…]?\s*$")
+_TEASER_LINE = re.compile(r"^(?:READ MORE|RELATED|MORE|SEE ALSO|WATCH|LISTEN)\s*:\s+\S.*$|\[(?:[A-Z]+ ?){1,3}\]\s*\|?\s*$")
+
+
+def drop_teasers(text: str) -> str:
+    """Article text without the teaser lines between its paragraphs (see _TEASER_*)."""
+    lines = text.split("\n")
+    kept = [line for line in lines if not (len(line) < 250 and (_TEASER_HEADER.match(line) or _TEASER_LINE.search(line)))]
+    return text if len(kept) == len(lines) else re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+
+
+_HTML_LANG = re.compile(r"<html[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.I)
+
+
+def html_language(html: str) -> str | None:
+    """The two/three-letter code of <html lang=...>, lowercased, if present."""
+    match = _HTML_LANG.search(html[:5000])
+    return match.group(1).lower() if match else None
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")  # Unicode Cc less \t \n \r \f
+
+
+def check_is_text(body: str) -> None:
+    """Reject bodies that are binary data or were decoded with the wrong charset."""
+    sample = body[:200_000]
+    if not sample:
+        raise Rejected("no_text", "empty page body")
+    if "\x00" in sample:
+        raise Rejected("binary", "page body contains NUL characters: binary data, not a text page")
+    controls = len(_CONTROL_CHARS.findall(sample))
+    if controls > len(sample) * 0.01:
+        raise Rejected("binary", f"{controls} control characters in {len(sample)}: binary data, not a text page")
+    replacement = sample.count("\ufffd")
+    if replacement > max(10, len(sample) * 0.005):
+        raise Rejected("bad_charset", f"{replacement} undecodable characters (U+FFFD): wrong charset")
+
+
+def decode_bytes(raw: bytes) -> str:
+    """Page bytes from a file or crawler -> text, detecting the charset like trafilatura does."""
+    return trafilatura.utils.decode_file(raw)
+
+
+def normalize_text(text: str) -> str:
+    """Unicode NFC, unescaped entities, no trailing spaces, at most one blank line in a row."""
+    text = unicodedata.normalize("NFC", unescape(text)).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [line.strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+# ---------------------------------------------------------------- identity
+
+_TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|smid)$", re.I)
+
+
+def canonical_url(url: str) -> str:
+    """One spelling per page: lowercase scheme/host, no fragment, no tracking parameters."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if host.startswith("www."):
+        host = host[4:]
+    if parts.port and not (parts.scheme, parts.port) in (("http", 80), ("https", 443)):
+        host = f"{host}:{parts.port}"
+    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if not _TRACKING.match(k)))
+    path = parts.path.rstrip("/") or "/"
+    scheme = "https" if parts.scheme in ("http", "https") else parts.scheme.lower()
+    return urlunsplit((scheme, host, path, query, ""))
+
+
+def make_doc_id(canonical: str | None, text: str) -> str:
+    """Stable document id: from the canonical URL, or from the text when there is no URL."""
+    basis = f"url:{canonical}" if canonical else "text:" + " ".join(text.split())
+    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]

@@ -1,0 +1,147 @@
+"""One settings object, read from the environment (prefix LEADERWATCH_) once, at start-up.
+
+Stage code never reads os.environ: it gets this object (or the options derived from it).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+PREFIX = "LEADERWATCH_"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+# the copy packaged as leaderwatch/schemas_files in a wheel; the repository's schemas/ in a checkout
+SCHEMAS_DIR = (_PACKAGE_DIR / "schemas_files" if (_PACKAGE_DIR / "schemas_files").is_dir()
+               else _PACKAGE_DIR.parents[1] / "schemas")
+DEFAULT_WEB_PORT = 6066
+ALL_STAGES = ("clean", "extract", "mentions", "alert")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable; field `foo_bar` is read from LEADERWATCH_FOO_BAR."""
+
+    app_id: str = "leaderwatch"  # a worker running only some stages adds them: leaderwatch-mentions
+    broker: str = "kafka://127.0.0.1:9092"
+    # Kafka client security, passed through to aiokafka (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL)
+    broker_security_protocol: str = "PLAINTEXT"
+    broker_sasl_mechanism: str = "PLAIN"  # PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
+    broker_sasl_username: str = ""
+    broker_sasl_password: str = field(default="", repr=False)
+    broker_ca_file: str = ""
+    # consumer-group timing: ready in ~3 s on the embedded broker, sensible on Apache Kafka too
+    broker_session_timeout: float = 10.0
+    broker_heartbeat_interval: float = 1.0
+    broker_request_timeout: float = 40.0
+    producer_max_request_size: int = 4 * 1024 * 1024
+    # bytes per producer batch; 1 = one record per batch, which the embedded broker needs: it
+    # answers end_offsets with the last batch's base offset + 1, and Faust's table recovery stops
+    # there (records later in a batch would be lost on restart). ./scripts/run and the tests set 1.
+    producer_max_batch_size: int = 16384
+
+    web_host: str = "127.0.0.1"
+    web_port: int = 0  # 0 (or unset, or empty): a worker takes the first free port from 6066 up
+    datadir: str = "var/leaderwatch"
+    store: str = "memory://"
+    log_level: str = "info"
+    log_format: str = "text"  # text or json
+
+    stages: tuple[str, ...] = ALL_STAGES  # LEADERWATCH_STAGES=clean,extract
+    partitions: int = 2
+    # the stateless stages' input topics may have more partitions than the tables (more clean or
+    # extract replicas, the CPU-heavy stages); 0 = LEADERWATCH_PARTITIONS
+    partitions_raw: int = 0
+    partitions_clean: int = 0
+    replicas: int = 1
+    topic_raw: str = "pages.raw"
+    topic_clean: str = "pages.clean"
+    topic_entities: str = "pages.entities"
+    topic_alerts: str = "alerts"
+    topic_dead: str = "pages.dead"
+    topic_mention_updates: str = "leaderwatch.mention-updates"
+
+    max_page_bytes: int = 2 * 1024 * 1024  # larger pages are dead-lettered, not parsed
+    dead_letter_input_bytes: int = 64 * 1024  # how much of a bad input a dead letter keeps
+    window_seconds: int = 3600  # tumbling event-time windows of the mentions table
+
+    schemas_dir: str = str(SCHEMAS_DIR)
+    rules_file: str = ""  # alert rules (JSON); empty = the bundled leaderwatch/rules/alerts.json
+    gazetteer_file: str = ""  # empty = the bundled leaderwatch/leaders/data/gazetteer.jsonl
+    watch_list: tuple[str, ...] = ()  # Wikidata ids for `watch` alerts
+    alert_backfill_spikes: bool = False  # raise spike alerts for backfilled (old) pages?
+    backfill_age_seconds: int = 7 * 24 * 3600  # pages older than this at arrival are backfill
+
+    def __post_init__(self):
+        unknown = [stage for stage in self.stages if stage not in ALL_STAGES]
+        if unknown:
+            raise ValueError(f"{PREFIX}STAGES: unknown stage {unknown[0]!r} (stages: {', '.join(ALL_STAGES)})")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        """Build settings from LEADERWATCH_* variables; keyword overrides win."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(PREFIX + f.name.upper())
+            if raw is not None and raw.strip():  # VAR= (empty, as compose passes it) keeps the default
+                values[f.name] = _parse(f.type, raw, f.name)
+        values.update(overrides)
+        return cls(**values)
+
+    @classmethod
+    def env_names(cls) -> list[str]:
+        """Every environment variable this object reads."""
+        return [PREFIX + f.name.upper() for f in dataclasses.fields(cls)]
+
+    @property
+    def broker_bootstrap(self) -> str:
+        """host:port[,host:port] without the kafka:// scheme, for plain aiokafka clients."""
+        return ",".join(u.split("://", 1)[-1] for u in self.broker.split(";"))
+
+    @property
+    def web_url(self) -> str:
+        """Where the CLI asks a worker: LEADERWATCH_WEB_HOST:LEADERWATCH_WEB_PORT (6066 when 0)."""
+        host = "127.0.0.1" if self.web_host in ("", "0.0.0.0") else self.web_host
+        return f"http://{host}:{self.web_port or DEFAULT_WEB_PORT}"
+
+    @property
+    def group_id(self) -> str:
+        """The Faust app id, which names the consumer group and the tables' changelog topics: the
+        app id for a worker running every stage, else the app id and its stages
+        ("leaderwatch-mentions"). Workers running different stages never share a group, where
+        they would split a topic both read (pages.entities: mentions and alert) between them."""
+        stages = [stage for stage in ALL_STAGES if stage in self.stages]
+        if stages == list(ALL_STAGES):
+            return self.app_id
+        suffix = "-" + "-".join(stages)
+        return self.app_id if self.app_id.endswith(suffix) else self.app_id + suffix
+
+    @property
+    def raw_partitions(self) -> int:
+        return self.partitions_raw or self.partitions
+
+    @property
+    def clean_partitions(self) -> int:
+        return self.partitions_clean or self.partitions
+
+
+def _parse(type_name, raw: str, name: str):
+    type_name = str(type_name)
+    try:
+        if type_name == "int":
+            return int(raw)
+        if type_name == "float":
+            return float(raw)
+        if type_name == "bool":
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(raw)
+        if type_name.startswith("tuple"):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ValueError(f"{PREFIX}{name.upper()}={raw!r} is not a valid {type_name}") from None
+    return raw

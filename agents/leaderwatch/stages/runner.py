@@ -1,0 +1,97 @@
+"""The one loop every stage runs: decode -> call the pure core -> send or dead-letter -> count.
+
+A stage's `process(record)` returns the messages to send, [(topic, key, record)], or an Emit when
+some table writes must wait until the broker has acknowledged them (send before recording: a
+crash re-sends, harmlessly, and never loses). Rejected -> a dead letter with its reason; any other
+exception -> a dead letter "internal_error"; the stage goes on with the next event either way.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import inspect
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from leaderwatch.dead import dead_letter
+from leaderwatch.records import Rejected, encode
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StageContext:
+    """What every stage and view shares in one worker: the app, settings, topics and counters."""
+
+    app: Any
+    settings: Any
+    topics: Any
+    counters: collections.Counter = field(default_factory=collections.Counter)  # /progress/ and /metrics
+    metrics: Any = None  # web.metrics.PipelineMetrics, when installed
+    mentions: Any = None  # stages.mentions.MentionTables, when this worker runs the mentions stage
+
+
+@dataclass
+class Emit:
+    """Messages to send, and `then`: table writes to run once the broker has acknowledged them all."""
+
+    messages: list
+    then: Callable[[], None] | None = None
+
+
+async def run_stage(ctx: StageContext, stream, stage: str, process: Callable, decode: Callable | None = None,
+                    in_thread: bool = False, counter_in: str | None = None, counter_out: str | None = "") -> None:
+    """Drive `stream` (raw-bytes events) through decode and process until it ends.
+
+    Counters: `counter_in` (default "<stage>_in") for every event, `counter_out` (default
+    "<stage>_out"; None: none) for every event processed without a dead letter."""
+    counters = ctx.counters
+    counter_in = counter_in or f"{stage}_in"
+    counter_out = f"{stage}_out" if counter_out == "" else counter_out
+    async for event in stream.events():
+        value = event.value
+        try:
+            record = decode(value) if decode else value
+            if in_thread:
+                result = await asyncio.to_thread(process, record)
+            else:
+                result = process(record)
+                if inspect.isawaitable(result):
+                    result = await result
+            await send_result(ctx, result)
+        except Rejected as exc:
+            await send_dead_letter(ctx, stage, exc.reason, str(exc), value, event.message)
+        except Exception as exc:  # never let one event stop the worker
+            log.exception("%s failed", stage)
+            await send_dead_letter(ctx, stage, "internal_error", f"{type(exc).__name__}: {exc}", value, event.message)
+        else:
+            if counter_out:
+                counters[counter_out] += 1
+        counters[counter_in] += 1
+
+
+async def send_result(ctx: StageContext, result) -> None:
+    """Send a process() result: a plain list without waiting (Faust flushes before it commits the
+    source offset), an Emit's messages acknowledged before its `then` runs."""
+    if isinstance(result, Emit):
+        pending = [await topic.send(key=_key(key), value=encode(record)) for topic, key, record in result.messages]
+        for future in pending:
+            await future
+        if result.then:
+            result.then()
+        return
+    for topic, key, record in result or ():
+        await topic.send(key=_key(key), value=encode(record))
+
+
+async def send_dead_letter(ctx: StageContext, stage: str, reason: str, error: str, value, message=None) -> None:
+    """Publish a dead letter for `value` (the input as received); the stage goes on."""
+    letter = dead_letter(stage, reason, error, value, message, ctx.settings.dead_letter_input_bytes)
+    log.warning("dead letter from %s: %s: %s", stage, reason, error[:200])
+    ctx.counters[f"dead_{stage}_{reason}"] += 1
+    await ctx.topics.pages_dead.send(key=_key(letter.key), value=encode(letter))
+
+
+def _key(key) -> bytes | None:
+    return key.encode("utf-8") if isinstance(key, str) else key

@@ -1,0 +1,64 @@
+"""Prometheus metrics at GET /metrics: Faust's own monitor plus the pipeline's counters.
+
+The pipeline counters are the worker's counters (also served as /progress/), exported by a
+collector, so there is one source of truth:
+  leaderwatch_pages_total{stage, direction}        direction in, out
+  leaderwatch_dead_letters_total{stage, reason}
+  leaderwatch_leaders_found_total                  leaders found in pages (one per page and leader)
+  leaderwatch_alerts_total{kind}                   alerts sent; kind="repeated" were suppressed
+  leaderwatch_documents_seen_again_total           pages already counted (replays, resends)
+  leaderwatch_end_to_end_lag_seconds               fetched_at -> counted in the mentions table
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from leaderwatch.settings import ALL_STAGES
+from leaderwatch.times import parse_iso
+
+
+class PipelineMetrics:
+    """The worker's registry: the counters as metric families, the end-to-end lag histogram."""
+
+    def __init__(self, counts, is_ready):
+        self.counts, self.is_ready = counts, is_ready
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.end_to_end_lag = Histogram(
+            "leaderwatch_end_to_end_lag_seconds", "From a page's fetched_at to its mentions being counted",
+            buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, float("inf")), registry=self.registry)
+        self.registry.register(self)
+
+    def observe_lag(self, fetched_at: str) -> None:
+        self.end_to_end_lag.observe(max(0.0, (datetime.now(timezone.utc) - parse_iso(fetched_at)).total_seconds()))
+
+    def collect(self):
+        counts = dict(self.counts)
+        pages = CounterMetricFamily("leaderwatch_pages", "Pages per stage, in and out", labels=["stage", "direction"])
+        for stage in ALL_STAGES:
+            for direction in ("in", "out"):
+                if f"{stage}_{direction}" in counts:
+                    pages.add_metric([stage, direction], counts[f"{stage}_{direction}"])
+        dead = CounterMetricFamily("leaderwatch_dead_letters", "Inputs sent to the dead-letter topic", labels=["stage", "reason"])
+        alerts = CounterMetricFamily("leaderwatch_alerts", "Alerts sent (kind=repeated: suppressed repeats)", labels=["kind"])
+        for key, value in counts.items():
+            if key.startswith("dead_"):
+                stage, reason = key[5:].split("_", 1)
+                dead.add_metric([stage, reason], value)
+            elif key.startswith("alerts_"):
+                alerts.add_metric([key[7:]], value)
+        yield from (pages, dead, alerts)
+        yield CounterMetricFamily("leaderwatch_leaders_found", "Leaders found (one per page and leader)", value=counts.get("leaders_found", 0))
+        yield CounterMetricFamily("leaderwatch_documents_seen_again", "Pages already counted", value=counts.get("documents_seen_again", 0))
+        yield GaugeMetricFamily("leaderwatch_ready", "1 once the worker owns its partitions", value=int(self.is_ready()))
+
+
+def install_metrics(app, settings, counts, is_ready) -> PipelineMetrics:
+    """Faust's PrometheusMonitor + the pipeline collector, served at /metrics."""
+    from faust.sensors.prometheus import setup_prometheus_sensors
+
+    metrics = PipelineMetrics(counts, is_ready)
+    setup_prometheus_sensors(app, pattern="/metrics", registry=metrics.registry, name_prefix="faust_" + settings.group_id)
+    return metrics

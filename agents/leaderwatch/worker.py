@@ -1,0 +1,82 @@
+"""The worker process: faust.Worker plus what one process holds on its machine.
+
+Faust's `worker` command instantiates app.conf.Worker, so whichever CLI starts a worker
+(`leaderwatch worker`, `leaderwatch -L uvloop worker`, `python -m leaderwatch worker`) gets
+these claims, and no other command takes them:
+- a data dir <datadir>/<group>/<host>-<n> held by an flock, so two workers of one app on one host
+  never share RocksDB files, and a restarted one takes its old dir back;
+- without LEADERWATCH_WEB_PORT, the first web port from 6066 up no other worker has claimed.
+"""
+from __future__ import annotations
+
+import fcntl
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+import faust
+import orjson
+
+from leaderwatch.settings import DEFAULT_WEB_PORT
+
+_held_locks: list = []  # open lock files: held until the process exits
+
+
+class Worker(faust.Worker):
+    """faust.Worker that claims its data dir and web port first and says where it runs."""
+
+    def __init__(self, app, *services, **kwargs):
+        settings = app.settings
+        app.conf.datadir = claim_datadir(Path(settings.datadir) / settings.group_id / socket.gethostname())
+        if not settings.web_port and app.conf.web_port == DEFAULT_WEB_PORT:  # no port set, nor --web-port
+            app.conf.web_port = first_free_port(settings.web_host, DEFAULT_WEB_PORT)
+        started = (f"leaderwatch worker {settings.group_id}: web server http://{settings.web_host}:{app.conf.web_port}, "
+                   f"data dir {app.conf.datadir}, stages {','.join(settings.stages)}")
+        if settings.log_format.lower() == "json":
+            kwargs["quiet"] = True  # Faust's start-up banner is text: JSON lines only
+            started = orjson.dumps({"level": "info", "logger": "leaderwatch", "message": started}).decode()
+        print(started, file=sys.stderr, flush=True)
+        super().__init__(app, *services, **kwargs)
+
+
+def _lock(path: Path):
+    """An open file holding an exclusive flock on `path`, or None when another process holds it."""
+    handle = open(path, "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
+def claim_datadir(base: Path) -> Path:
+    """<base>-<n> for the first n no running worker holds (an flock on its .lock file)."""
+    for slot in range(64):
+        path = base.with_name(f"{base.name}-{slot}")
+        path.mkdir(parents=True, exist_ok=True)
+        handle = _lock(path / ".lock")
+        if handle:
+            _held_locks.append(handle)
+            return path
+    raise RuntimeError(f"64 workers already hold data dirs under {base.parent}")
+
+
+def first_free_port(host: str, port: int, tries: int = 100) -> int:
+    """`port`, or the next one up that no other worker on this machine has claimed (an flock on
+    <tmp>/leaderwatch-web-<port>.lock, held while this process runs: a worker that has not bound
+    its port yet still holds it) and nothing else listens on: two workers get 6066 and 6067."""
+    for candidate in range(port, port + tries):
+        handle = _lock(Path(tempfile.gettempdir()) / f"leaderwatch-web-{candidate}.lock")
+        if handle is None:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host if host not in ("", "0.0.0.0") else "0.0.0.0", candidate))
+            except OSError:
+                handle.close()
+                continue
+        _held_locks.append(handle)
+        return candidate
+    raise RuntimeError(f"no free web port in {port}..{port + tries - 1} on {host}")
