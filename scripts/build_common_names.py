@@ -1,4 +1,4 @@
-"""Build agents/leaders/data/common_names.tsv: leader short forms that are also common words or names.
+"""Build agents/leaderwatch/leaders/data/common_names.tsv: leader short forms that are also common words or names.
 
 A surname on this list ("Moon", "Johnson", "Trump") counts only with context (a full name, a
 title before it, or the person named elsewhere in the document); a distinctive one ("Obama",
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import orjson
 
-DATA = Path(__file__).resolve().parents[1] / "agents" / "leaders" / "data"
+DATA = Path(__file__).resolve().parents[1] / "agents" / "leaderwatch" / "leaders" / "data"
 # words on the lists that are in practice only the leader's name in news text
 DISTINCTIVE = {"Macron"}
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Build agents/leaders/data/gazetteer.jsonl from the two Wikidata extracts plus hand data.
+"""Build agents/leaderwatch/leaders/data/gazetteer.jsonl from the two Wikidata extracts plus hand data.
 
 Run from the repository root:
 
     python scripts/build_gazetteer.py --source ../shared/data/leaders \
-        --out agents/leaders/data/gazetteer.jsonl
+        --out agents/leaderwatch/leaders/data/gazetteer.jsonl
 
 Inputs
   <source>/heads_history_wikidata_2025-10.csv   (file 1: history, full dates, Portuguese labels)
@@ -34,7 +34,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = (REPO / ".." / "shared" / "data" / "leaders")
-DEFAULT_OUT = REPO / "agents" / "leaders" / "data" / "gazetteer.jsonl"
+DEFAULT_OUT = REPO / "agents" / "leaderwatch" / "leaders" / "data" / "gazetteer.jsonl"
 FILE1 = "heads_history_wikidata_2025-10.csv"
 FILE2 = "heads_current_wikidata_2026.csv"
 
@@ -555,7 +555,7 @@ def dump(people) -> bytes:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
-    ap.add_argument("--data", type=Path, default=REPO / "agents" / "leaders" / "data",
+    ap.add_argument("--data", type=Path, default=REPO / "agents" / "leaderwatch" / "leaders" / "data",
                     help="hand data directory (countries.tsv, manual_terms.csv, ...)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--today", default=TODAY_DEFAULT)

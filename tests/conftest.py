@@ -13,14 +13,14 @@ from pathlib import Path
 import orjson
 import pytest
 
-from agents.broker import embedded_broker, free_port
-from agents.settings import Settings
+from leaderwatch.ops.broker import embedded_broker, free_port
+from leaderwatch.settings import Settings
 
 TESTS_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = TESTS_DIR.parent
 SHARED_DIR = PROJECT_DIR.parent / "shared"
 AEB_DIR = SHARED_DIR / "corpus" / "aeb"
-TAKAICHI_PAGE = PROJECT_DIR / "agents" / "samples" / "leaderwatch-takaichi-kim-2025-11-14.html"
+TAKAICHI_PAGE = PROJECT_DIR / "agents" / "leaderwatch" / "samples" / "leaderwatch-takaichi-kim-2025-11-14.html"
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -28,7 +28,7 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def aeb_html(page_id: str) -> str:
-    from agents.clean import decode_bytes
+    from leaderwatch.pipeline.clean import decode_bytes
 
     return decode_bytes(gzip.decompress((AEB_DIR / f"{page_id}.html.gz").read_bytes()))
 
@@ -67,7 +67,7 @@ def settings_factory(broker_url, tmp_path):
 @pytest.fixture
 def start_worker(tmp_path):
     """start_worker(settings) -> a running, ready worker process; all stopped after the test."""
-    from agents.demo import wait_until_ready, worker_process
+    from leaderwatch.ops.workers import wait_until_ready, worker_process
 
     stack = contextlib.ExitStack()
 
@@ -86,7 +86,7 @@ def start_worker(tmp_path):
 
 async def read_all(settings: Settings, topic: str, expect: int = 0, timeout: float = 60.0) -> list[dict]:
     """Every message on `topic` (JSON), waiting until at least `expect` are there."""
-    from agents.follow import read_topic
+    from leaderwatch.ops.follow import read_topic
 
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

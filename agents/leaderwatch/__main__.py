@@ -36,8 +36,9 @@ def main() -> None:
     app.finalize()
     app.worker_init()
     app.worker_init_post_autodiscover()
-    # LEADERWATCH_LOG_LEVEL is the default of `worker -l/--loglevel` (other commands stay quiet)
-    cli(app=app, default_map={"worker": {"loglevel": settings.log_level}})
+    # LEADERWATCH_LOG_LEVEL is the default of `worker -l/--loglevel` (other commands log warnings
+    # only); JSON logs: --quiet by default, Faust's text banner left out
+    cli(app=app, default_map={"quiet": settings.log_format.lower() == "json", "worker": {"loglevel": settings.log_level}})
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ class Worker(faust.Worker):
         started = (f"leaderwatch worker {settings.group_id}: web server http://{settings.web_host}:{app.conf.web_port}, "
                    f"data dir {app.conf.datadir}, stages {','.join(settings.stages)}")
         if settings.log_format.lower() == "json":
-            kwargs["quiet"] = True  # Faust's start-up banner is text: JSON lines only
+            kwargs["quiet"] = True  # Faust's text output: JSON lines only (`-q` is also the default then)
             started = orjson.dumps({"level": "info", "logger": "leaderwatch", "message": started}).decode()
         print(started, file=sys.stderr, flush=True)
         super().__init__(app, *services, **kwargs)

@@ -1,6 +1,6 @@
 """Speed benchmark: the clean and extract steps as ratios to naive baselines measured in the same run.
 
-corpus pages (default /work/shared/corpus/aeb, else agents/samples) -> clean_envelope -> extract_page
+corpus pages (default ../shared/corpus/aeb next to the repository, else agents/leaderwatch/samples) -> clean_envelope -> extract_page
   (a) extract docs/s  vs  one compiled regex alternation of every gazetteer alias and short name
   (b) clean pages/s   vs  bare trafilatura.extract(html) with default options
   (c) peak RSS (resource.getrusage ru_maxrss) after building the matcher vs before
@@ -17,10 +17,11 @@ from pathlib import Path
 
 import orjson
 
-from agents.evaluate import build_matcher, clean_envelope, corpus_pages, make_envelope, read_jsonl, throughput
+from tools.evaluate import build_matcher, clean_envelope, corpus_pages, make_envelope, read_jsonl, throughput
 
-AEB_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "aeb"
-SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
+REPO = Path(__file__).resolve().parents[2]  # tools run from the repository, never from an installed package
+AEB_DIR = REPO.parent / "shared" / "corpus" / "aeb"
+SAMPLES_DIR = REPO / "agents" / "leaderwatch" / "samples"
 EXTRACT_TARGET = 5000  # docs/s on one core, from the issue
 ROUNDS = 4
 
@@ -40,7 +41,7 @@ def bench(folder: Path, seconds: float = 2.0, gazetteer_file: str | None = None)
     """Run the three measurements over the pages of `folder` -> figures dict."""
     import trafilatura
 
-    from agents.extract import extract_page
+    from leaderwatch.pipeline.extract import extract_page
 
     rss_before = peak_rss_mb()
     matcher = build_matcher(gazetteer_file)
@@ -78,7 +79,7 @@ def bench(folder: Path, seconds: float = 2.0, gazetteer_file: str | None = None)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", type=Path, default=None, help="page folder (default: the aeb corpus, else agents/samples)")
+    parser.add_argument("--corpus", type=Path, default=None, help="page folder (default: ../shared/corpus/aeb, else the bundled samples)")
     parser.add_argument("--seconds", type=float, default=4.0, help="minimum time per measurement (over all rounds)")
     parser.add_argument("--gazetteer", default=None, help="gazetteer.jsonl to use (default: what the extract agent loads)")
     args = parser.parse_args(argv)

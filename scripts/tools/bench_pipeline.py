@@ -17,14 +17,15 @@ from pathlib import Path
 
 import orjson
 
-from agents.broker import embedded_broker, free_port
-from agents.clean import clean_page
-from agents.demo import wait_until_done, wait_until_ready, worker_process
-from agents.extract import build_matcher, extract_page
-from agents.ingest import SAMPLES_DIR, iter_page_files, page_envelope, publish_pages
-from agents.settings import Settings
+from leaderwatch.ops.broker import embedded_broker, free_port
+from leaderwatch.pipeline.clean import clean_page
+from leaderwatch.ops.workers import wait_until_done, wait_until_ready, worker_process
+from leaderwatch.pipeline.extract import build_matcher, extract_page
+from leaderwatch.ops.ingest import SAMPLES_DIR, iter_page_files, page_envelope, publish_pages
+from leaderwatch.settings import Settings
 
-AEB_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "aeb"
+REPO = Path(__file__).resolve().parents[2]  # tools run from the repository, never from an installed package
+AEB_DIR = REPO.parent / "shared" / "corpus" / "aeb"
 
 
 def cpu_rate(files: list[Path]) -> float:

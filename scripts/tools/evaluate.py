@@ -142,7 +142,7 @@ def page_id(path: Path) -> str:
 
 def corpus_pages(folder: Path, limit: int | None = None) -> list[tuple[str, Path]]:
     """(id, file) for every page file directly in `folder`, sorted by id."""
-    from agents.ingest import PAGE_SUFFIXES
+    from leaderwatch.ops.ingest import PAGE_SUFFIXES
 
     pages = sorted((page_id(p), p) for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(PAGE_SUFFIXES))
     return pages[:limit] if limit else pages
@@ -150,7 +150,7 @@ def corpus_pages(folder: Path, limit: int | None = None) -> list[tuple[str, Path
 
 def make_envelope(path: Path, truth: dict | None) -> dict:
     """What ingest sends to pages.raw, with the truth's url/published date and the fixed fetched_at."""
-    from agents.ingest import page_envelope
+    from leaderwatch.ops.ingest import page_envelope
 
     truth = truth or {}
     envelope = page_envelope(path, truth.get("published") or truth.get("published_time"), fetched_at=FETCHED_AT)
@@ -161,13 +161,15 @@ def make_envelope(path: Path, truth: dict | None) -> dict:
 
 def clean_envelope(envelope: dict):
     """The clean agent's work on one envelope: PageCleaned, or None when Rejected."""
-    from agents.clean import Rejected, clean_options, clean_page, parse_envelope
-    from agents.schemas import validator_for
-    from agents.app import settings
+    from leaderwatch.pipeline.clean import CleanOptions, Rejected, clean_page, parse_envelope
+    from leaderwatch.schemas import validator_for
+    from leaderwatch.settings import Settings
 
+    settings = Settings()  # the defaults a worker runs with
+    options = CleanOptions(max_page_bytes=settings.max_page_bytes, backfill_age_seconds=settings.backfill_age_seconds)
     try:
-        checked = parse_envelope(orjson.dumps(envelope), validator_for("pages.raw.v1.json", settings.schemas_dir), clean_options.max_page_bytes)
-        return clean_page(checked, clean_options)
+        checked = parse_envelope(orjson.dumps(envelope), validator_for("pages.raw.v1.json", settings.schemas_dir), options.max_page_bytes)
+        return clean_page(checked, options)
     except Rejected:
         return None
 
@@ -189,18 +191,16 @@ def throughput(work, items: list, min_seconds: float = 2.0) -> float:
 
 
 def build_matcher(gazetteer_file: str | None):
-    from agents.extract import build_matcher as agent_matcher
-    from agents.leaders.gazetteer import load_gazetteer
-    from agents.leaders.matcher import LeaderMatcher
+    from leaderwatch.pipeline.extract import build_matcher as stage_matcher
 
-    return LeaderMatcher(load_gazetteer(gazetteer_file)) if gazetteer_file else agent_matcher()
+    return stage_matcher(gazetteer_file or "")
 
 
 def evaluate(folder: Path, limit: int | None = None, matcher=None, min_seconds: float = 2.0) -> tuple[dict, list[dict]]:
     """Run clean + extract over a corpus folder -> (metrics dict, per-page rows for --details)."""
     import trafilatura
 
-    from agents.extract import extract_page
+    from leaderwatch.pipeline.extract import extract_page
 
     matcher = matcher or build_matcher(None)
     truth, labels = read_jsonl(folder / "truth.jsonl"), read_jsonl(folder / "leaders.jsonl")
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.corpus.is_dir():
         parser.error(f"no such corpus folder: {args.corpus}")
     metrics, rows = evaluate(args.corpus, args.limit, build_matcher(args.gazetteer))
-    from agents.evaluate_report import print_report
+    from tools.evaluate_report import print_report
 
     print_report(metrics, rows, args.details)
     print(orjson.dumps(metrics).decode())

@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 import orjson
 import pytest
 
-from agents.cli import fetch_json
-from agents.demo import wait_until_done
-from agents.ingest import publish_pages
-from agents.schemas import validator_for
+from leaderwatch.cli.printing import fetch_json
+from leaderwatch.ops.workers import wait_until_done
+from leaderwatch.ops.ingest import publish_pages
+from leaderwatch.schemas import validator_for
 from tests.conftest import EMBEDDED, PROJECT_DIR, TAKAICHI_PAGE, read_all
 
 pytestmark = pytest.mark.integration

@@ -7,9 +7,9 @@ import time
 import orjson
 import pytest
 
-from agents.cli import fetch_json
-from agents.demo import pipeline_done
-from agents.ingest import iter_page_files, publish_pages
+from leaderwatch.cli.printing import fetch_json
+from leaderwatch.ops.workers import pipeline_done
+from leaderwatch.ops.ingest import iter_page_files, publish_pages
 from tests.conftest import AEB_DIR, read_all, table_from_entities
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(not AEB_DIR.exists(), reason="../shared/corpus/aeb not present")]
@@ -63,8 +63,8 @@ async def test_a_killed_worker_is_replaced_without_double_counting(settings_fact
 
 async def test_a_restarted_worker_restores_its_tables_from_the_changelogs(settings_factory, start_worker):
     """No new input after the restart: whatever the table holds came back from the changelog topics."""
-    from agents.demo import wait_until_done
-    from agents.ingest import SAMPLES_DIR
+    from leaderwatch.ops.workers import wait_until_done
+    from leaderwatch.ops.ingest import SAMPLES_DIR
 
     settings = settings_factory()
     first = start_worker(settings)
@@ -91,8 +91,8 @@ async def test_sums_torn_by_a_crash_are_repaired_from_the_per_document_records(s
     and restart: the table must again equal "each document once", and stay so as pages keep coming."""
     from aiokafka import AIOKafkaProducer
 
-    from agents.demo import wait_until_done
-    from agents.ingest import SAMPLES_DIR
+    from leaderwatch.ops.workers import wait_until_done
+    from leaderwatch.ops.ingest import SAMPLES_DIR
 
     settings = settings_factory(store=store)
     first = start_worker(settings)
@@ -142,7 +142,7 @@ async def read_changelog(settings, topic: str) -> list:
     """Every record of a changelog topic, oldest first (the broker's end offsets are not trusted)."""
     from aiokafka import AIOKafkaConsumer
 
-    from agents.follow import _partitions
+    from leaderwatch.ops.follow import _partitions
 
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, enable_auto_commit=False)
     await consumer.start()

@@ -9,9 +9,9 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from agents.cli import fetch_json
-from agents.demo import wait_until_done, worker_environment
-from agents.ingest import publish_pages
+from leaderwatch.cli.printing import fetch_json
+from leaderwatch.ops.workers import wait_until_done, worker_environment
+from leaderwatch.ops.ingest import publish_pages
 from tests.conftest import TAKAICHI_PAGE, read_all
 
 pytestmark = pytest.mark.integration
@@ -65,18 +65,18 @@ async def test_health_metrics_and_cli_views(settings_factory, start_worker, tmp_
     assert re.search(r"^faust_\w+_messages_received_total ", text, re.M) or "messages_received" in text  # Faust's monitor
 
     env = worker_environment(settings)
-    table = subprocess.run([sys.executable, "-m", "agents", "mentions", "--json"], env=env, capture_output=True,
+    table = subprocess.run([sys.executable, "-m", "leaderwatch", "mentions", "--json"], env=env, capture_output=True,
                            text=True, timeout=60, check=True).stdout
     assert {row["qid"] for row in orjson.loads(table)["leaders"]} == {"Q1705028", "Q56226"}
-    printed = subprocess.run([sys.executable, "-m", "agents", "alerts", "--kind", "engagement"], env=env,
+    printed = subprocess.run([sys.executable, "-m", "leaderwatch", "alerts", "--kind", "engagement"], env=env,
                              capture_output=True, text=True, timeout=60, check=True).stdout
     assert "[engagement]" in printed and "Sanae Takaichi (JP)" in printed and "Kim Jong-un (KP)" in printed
-    listing = subprocess.run([sys.executable, "-m", "agents", "mentions", "--top", "1"], env=env,
+    listing = subprocess.run([sys.executable, "-m", "leaderwatch", "mentions", "--top", "1"], env=env,
                              capture_output=True, text=True, timeout=60, check=True).stdout
     assert listing.count("│ Q") == 1 and ("Sanae Takaichi" in listing or "Kim Jong-un" in listing)
 
     # `alerts --follow --leader`: what is there, then what comes later, for that leader only
-    follower = subprocess.Popen([sys.executable, "-m", "agents", "alerts", "--follow", "--json", "--leader", "Q56226"],
+    follower = subprocess.Popen([sys.executable, "-m", "leaderwatch", "alerts", "--follow", "--json", "--leader", "Q56226"],
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         first = orjson.loads(line_within(follower, 60))
@@ -99,11 +99,11 @@ async def test_broker_and_ingest_commands(tmp_path):
     import dataclasses
     import os
 
-    from agents.broker import free_port, stop_process, wait_for_port
-    from agents.settings import Settings
+    from leaderwatch.ops.broker import free_port, stop_process, wait_for_port
+    from leaderwatch.settings import Settings
 
     port = free_port()
-    broker = subprocess.Popen([sys.executable, "-m", "agents", "broker", "--port", str(port)],
+    broker = subprocess.Popen([sys.executable, "-m", "leaderwatch", "broker", "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port("127.0.0.1", port)
@@ -111,7 +111,7 @@ async def test_broker_and_ingest_commands(tmp_path):
         page = tmp_path / "note.txt"
         page.write_text("Sanae Takaichi spoke.")
         env = {**os.environ, **worker_environment(settings)}
-        subprocess.run([sys.executable, "-m", "agents", "ingest", str(page), "--published", "2025-11-14"], env=env,
+        subprocess.run([sys.executable, "-m", "leaderwatch", "ingest", str(page), "--published", "2025-11-14"], env=env,
                        capture_output=True, text=True, timeout=60, check=True)
         (envelope,) = await read_all(settings, "cli.pages.raw", expect=1)
         assert envelope["published_at"] == "2025-11-14T00:00:00Z" and envelope["content_type"] == "text/plain"
@@ -126,8 +126,8 @@ def test_two_workers_with_default_port_and_data_dir_do_not_collide(settings_fact
     import contextlib
     import time
 
-    from agents.broker import stop_process
-    from agents.demo import worker_environment
+    from leaderwatch.ops.broker import stop_process
+    from leaderwatch.ops.workers import worker_environment
 
     settings = settings_factory(store="rocksdb://", datadir=str(tmp_path / "shared-data"))
     env = worker_environment(settings)
@@ -136,7 +136,7 @@ def test_two_workers_with_default_port_and_data_dir_do_not_collide(settings_fact
         logs, processes = [tmp_path / "w0.log", tmp_path / "w1.log"], []
         for log_path in logs:
             handle = stack.enter_context(open(log_path, "wb"))
-            process = subprocess.Popen([sys.executable, "-m", "agents", "worker", "-l", "info"], env=env,
+            process = subprocess.Popen([sys.executable, "-m", "leaderwatch", "worker", "-l", "info"], env=env,
                                        stdout=handle, stderr=subprocess.STDOUT)
             stack.callback(stop_process, process, 15)
             processes.append(process)
@@ -170,7 +170,7 @@ def test_health_says_503_until_the_worker_owns_partitions_then_200(settings_fact
     import urllib.error
     import urllib.request
 
-    from agents.demo import worker_process
+    from leaderwatch.ops.workers import worker_process
 
     settings = settings_factory()
     statuses = []
@@ -218,7 +218,7 @@ def test_the_main_job_runs_end_to_end_and_leaves_nothing_running(tmp_path):
     import time
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADERWATCH_")}
-    result = subprocess.run([sys.executable, "-m", "agents", "demo"], env=env, capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "leaderwatch", "demo"], env=env, capture_output=True, text=True,
                             timeout=240, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     out = result.stdout

@@ -6,10 +6,10 @@ import collections
 
 import pytest
 
-from agents.cli import fetch_json
-from agents.demo import wait_until_done
-from agents.ingest import publish_pages
-from agents.schemas import validator_for
+from leaderwatch.cli.printing import fetch_json
+from leaderwatch.ops.workers import wait_until_done
+from leaderwatch.ops.ingest import publish_pages
+from leaderwatch.schemas import validator_for
 from tests.conftest import TAKAICHI_PAGE, read_all
 
 pytestmark = pytest.mark.integration

@@ -9,12 +9,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from agents.broker import free_port
-from agents.cli import fetch_json
-from agents.demo import wait_until_done
-from agents.ingest import SAMPLES_DIR, iter_page_files, publish_pages
-from agents.replay import run_replay
-from agents.schemas import validator_for
+from leaderwatch.ops.broker import free_port
+from leaderwatch.cli.printing import fetch_json
+from leaderwatch.ops.workers import wait_until_done
+from leaderwatch.ops.ingest import SAMPLES_DIR, iter_page_files, publish_pages
+from leaderwatch.ops.replay import run_replay
+from leaderwatch.schemas import validator_for
 from tests.conftest import AEB_DIR, read_all
 
 pytestmark = pytest.mark.integration
@@ -201,7 +201,7 @@ async def test_replay_cli_across_workers_that_each_run_some_stages(settings_fact
     import subprocess
     import sys
 
-    from agents.demo import worker_environment
+    from leaderwatch.ops.workers import worker_environment
 
     front = settings_factory(stages=("clean", "extract"))
     back = dataclasses.replace(front, stages=("mentions", "alert"), web_port=free_port())
@@ -219,7 +219,7 @@ async def test_replay_cli_across_workers_that_each_run_some_stages(settings_fact
     alerts = await read_all(front, front.topic_alerts, expect=1)
     assert before and fetch_json(front.web_url + "/mentions/?top=10")["leaders"] == []  # the table lives in `back`
 
-    result = subprocess.run([sys.executable, "-m", "agents", "replay", "--stage", "clean", "--timeout", "90",
+    result = subprocess.run([sys.executable, "-m", "leaderwatch", "replay", "--stage", "clean", "--timeout", "90",
                              "--web-url", front.web_url, "--web-url", back.web_url],
                             env=worker_environment(front), capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from agents.broker import free_port
-from agents.cli import fetch_json
-from agents.ingest import iter_page_files, publish_pages
+from leaderwatch.ops.broker import free_port
+from leaderwatch.cli.printing import fetch_json
+from leaderwatch.ops.ingest import iter_page_files, publish_pages
 from tests.conftest import AEB_DIR, read_all, table_from_entities
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(not AEB_DIR.exists(), reason="../shared/corpus/aeb not present")]

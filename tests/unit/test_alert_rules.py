@@ -1,9 +1,10 @@
 """Alert rules as pure functions: engagement, watch, spike, ids."""
 from __future__ import annotations
 
-from agents.alert import alert_id, engagement_alerts, ewma, load_rules, spike_alert, watch_alerts
-from agents.records import LeaderFound, PageEntities
-from agents.schemas import validator_for
+from leaderwatch.pipeline.alerts import alert_id, engagement_alerts, ewma, load_rules, spike_alert, watch_alerts
+from leaderwatch.records import encode
+from leaderwatch.records import LeaderFound, PageEntities
+from leaderwatch.schemas import validator_for
 
 RULES = load_rules()
 ALERTS = validator_for("alerts.v1.json")
@@ -81,7 +82,7 @@ def test_spike_needs_minimum_and_multiple_of_baseline():
 
 def orjson_dict(record):
     import orjson
-    return orjson.loads(record.dumps())
+    return orjson.loads(encode(record))
 
 
 def test_a_rules_file_changes_only_what_it_sets(tmp_path):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from agents.clean import (CleanOptions, Rejected, canonical_url, clean_page, make_doc_id, parse_envelope, to_iso)
-from agents.schemas import validator_for
+from leaderwatch.pipeline.clean import (CleanOptions, Rejected, canonical_url, clean_page, make_doc_id, parse_envelope, to_iso)
+from leaderwatch.schemas import validator_for
 from tests.conftest import AEB_DIR, TAKAICHI_PAGE, aeb_html, read_jsonl
 
 RAW = validator_for("pages.raw.v1.json")
@@ -94,7 +94,7 @@ def test_every_aeb_page_cleans():
 
 def test_the_description_is_kept_and_leaders_in_it_are_found():
     """Extractors often drop the lede; the page's own description still names the people."""
-    from agents.extract import build_matcher, extract_page
+    from leaderwatch.pipeline.extract import build_matcher, extract_page
 
     html = ("<html><head><title>Protests in Bolivia</title><meta name='description' content="
             "'Protests against the interim government that ousted Evo Morales turned violent.'></head><body><article>"
@@ -109,7 +109,7 @@ def test_the_description_is_kept_and_leaders_in_it_are_found():
 def test_teaser_lines_between_paragraphs_are_dropped():
     """Links to other stories that extractors keep ("DON'T MISS", "[VIDEO]" headlines, "READ MORE: ...")
     are not the article; a leader named only there is not on the page (aeb 624fcd903d: Macron)."""
-    from agents.clean import drop_teasers
+    from leaderwatch.pipeline.clean import drop_teasers
 
     text = ("Chris Tang said police alone are not able to end the violence.\nDON'T MISS\n"
             "China furious at Macron for Hong Kong protest jibe\xa0[INSIGHT]|\n"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from agents.evaluate import clean_envelope, corpus_pages, evaluate, make_envelope, read_jsonl
-from agents.extract import build_matcher, extract_page
+from tools.evaluate import clean_envelope, corpus_pages, evaluate, make_envelope, read_jsonl
+from leaderwatch.pipeline.extract import build_matcher, extract_page
 from tests.conftest import AEB_DIR
 
 pytestmark = pytest.mark.skipif(not AEB_DIR.exists(), reason="../shared/corpus/aeb not present")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.settings import Settings
+from leaderwatch.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -302,6 +302,8 @@ def test_the_dockerfile_build_stage_copies_enough_to_build_the_package(tmp_path)
                              str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     names = zipfile.ZipFile(next((tmp_path / "dist").glob("*.whl"))).namelist()
-    for needed in ("agents/leaders/data/gazetteer.jsonl", "agents/rules/alerts.json",
-                   "agents/schemas_files/pages.raw.v1.json", "agents/samples/NOTICE"):
+    for needed in ("leaderwatch/leaders/data/gazetteer.jsonl", "leaderwatch/rules/alerts.json",
+                   "leaderwatch/schemas_files/pages.raw.v1.json", "leaderwatch/samples/NOTICE"):
         assert needed in names
+    # the wheel installs one top-level package (and its metadata): nothing named `agents`
+    assert {name.split("/", 1)[0] for name in names if not name.split("/", 1)[0].endswith(".dist-info")} == {"leaderwatch"}

@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from agents.evaluate import leader_metrics, main, norm_name, score_leaders, token_f1, tokens
+from tools.evaluate import leader_metrics, main, norm_name, score_leaders, token_f1, tokens
 
 AEB_DIR = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "aeb"
 

@@ -1,4 +1,4 @@
-"""Fact checks on the leader gazetteer data (agents/leaders/data/)."""
+"""Fact checks on the leader gazetteer data (agents/leaderwatch/leaders/data/)."""
 from __future__ import annotations
 
 import csv
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[2]
-DATA = ROOT / "agents/leaders/data"
+DATA = ROOT / "agents/leaderwatch/leaders/data"
 GAZ = DATA / "gazetteer.jsonl"
 SOURCE = ROOT.parent / "shared" / "data" / "leaders"
 

@@ -4,7 +4,7 @@ import logging
 
 import orjson
 
-from agents.logs import JsonFormatter, logging_config
+from leaderwatch.logs import JsonFormatter, logging_config
 
 
 def test_json_lines_carry_level_logger_message_and_extras():

@@ -5,9 +5,9 @@ from datetime import date
 
 import pytest
 
-from agents.extract import find_leaders
-from agents.leaders.gazetteer import default_gazetteer
-from agents.leaders.matcher import LeaderMatcher
+from leaderwatch.pipeline.extract import find_leaders
+from leaderwatch.leaders.gazetteer import default_gazetteer
+from leaderwatch.leaders.matcher import LeaderMatcher
 
 TAKAICHI, KISHIDA, ISHIBA, KIM = "Q1705028", "Q359480", "Q1335527", "Q56226"
 TRUMP, BIDEN, MACRON, SCHOLZ, MERKEL = "Q22686", "Q6279", "Q3052772", "Q61053", "Q567"
@@ -133,7 +133,7 @@ def test_sentence_at_agrees_with_the_whole_text_split():
     text gives: across abbreviations, initials, quotes, blank lines and a long first sentence."""
     import bisect
 
-    from agents.leaders.sentences import sentence_at, split_sentences
+    from leaderwatch.leaders.sentences import sentence_at, split_sentences
 
     text = ("“Mr. Xi met U.S. President Joe Biden,” she said. " + "word " * 200 + "end.\n\n"
             "A. Smith wrote (Vol. 2) on Jan. 5. Then Kim Jong Un spoke! Did Sanae Takaichi reply?\n"

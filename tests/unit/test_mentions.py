@@ -1,9 +1,9 @@
 """The idempotent table arithmetic: contributions, updates, windows."""
 from __future__ import annotations
 
-from agents.mentions import (apply_update, fingerprint, mention_updates, repaired_sum, shift_window, sums_of_contributions,
-                             window_start)
-from agents.records import LeaderFound, MentionUpdate, PageEntities
+from leaderwatch.pipeline.mentions import (add_to_window, apply_update, fingerprint, mention_updates, repaired_sum,
+                                           shift_window, sums_of_contributions, window_start)
+from leaderwatch.records import LeaderFound, MentionUpdate, PageEntities
 
 
 def page(leaders: dict[str, int], content_hash="h1", event_time="2025-11-14T06:30:00Z") -> PageEntities:
@@ -92,3 +92,30 @@ def test_repaired_sum_leaves_right_rows_alone_and_fixes_torn_ones():
     assert repaired_sum({"qid": "Q1", "name": "One", "docs": 1, "mentions": 2}, None, 5) == {
         "qid": "Q1", "name": "One", "docs": 0, "mentions": 0}
     assert repaired_sum(None, None, 5) is None
+
+
+def run_window_updates(steps, top_documents=3) -> dict:
+    """[(doc_id, mentions, event_time)] through apply_update + add_to_window -> the window rows."""
+    contributions, rows = {}, {}
+    for doc_id, mentions, event_time in steps:
+        u = MentionUpdate(qid="Q1", doc_id=doc_id, name="n", country="JP", mentions=mentions, event_time=event_time,
+                          url=f"https://x/{doc_id}", title=doc_id)
+        new, deltas = apply_update(u, contributions.get(doc_id), window_start(event_time, 3600))
+        contributions[doc_id] = new
+        for window, d_docs, d_mentions in deltas:
+            rows[window] = add_to_window(rows.get(window), u, d_docs, d_mentions, top_documents)
+    return rows
+
+
+def test_top_documents_list_each_counted_page_once_and_drop_pages_that_left():
+    at, later = "2025-11-14T06:30:00Z", "2025-11-14T09:10:00Z"
+    rows = run_window_updates([("a", 2, at), ("a", 3, at)])  # a correction in the same window
+    assert [d["doc_id"] for d in rows["2025-11-14T06:00:00Z"]["top"]] == ["a"]
+    assert rows["2025-11-14T06:00:00Z"]["docs"] == 1
+    rows = run_window_updates([("a", 1, at), ("b", 1, at), ("c", 1, at),  # full
+                               ("a", 0, at),                              # withdrawn
+                               ("b", 1, later),                           # moved to another window
+                               ("d", 1, at), ("e", 1, at)])               # new pages take the freed places
+    window = rows["2025-11-14T06:00:00Z"]
+    assert window["docs"] == 3 and [d["doc_id"] for d in window["top"]] == ["c", "d", "e"]
+    assert [d["doc_id"] for d in rows["2025-11-14T09:00:00Z"]["top"]] == ["b"]

@@ -5,9 +5,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from agents.offsets import answer_holds, locate, search_offset
-from agents.replay import format_summary, is_copy, parse_when, stage_topic, to_ms, worker_caught_up
-from agents.settings import Settings
+from leaderwatch.ops.offsets import answer_holds, locate, search_offset
+from leaderwatch.ops.replay import format_summary, is_copy, parse_when, stage_topic, to_ms, worker_caught_up
+from leaderwatch.settings import Settings
 
 
 def reader(timestamps: list[int], copies: frozenset[int] = frozenset()):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.settings import Settings
+from leaderwatch.settings import Settings
 
 
 def test_settings_from_environment():
@@ -21,7 +21,7 @@ def test_secrets_never_in_repr():
 
 def test_empty_variables_keep_the_defaults():
     s = Settings.from_env({"LEADERWATCH_WEB_PORT": "", "LEADERWATCH_BROKER": " ", "LEADERWATCH_STAGES": ""})
-    assert s.web_port == 6066 and s.broker == Settings().broker and s.stages == Settings().stages
+    assert s.web_port == 0 and s.broker == Settings().broker and s.stages == Settings().stages
 
 
 def test_kafka_security_reaches_both_clients(tmp_path):
@@ -31,8 +31,8 @@ def test_kafka_security_reaches_both_clients(tmp_path):
 
     import faust
 
-    from agents.app import broker_credentials
-    from agents.ingest import kafka_security
+    from leaderwatch.security import faust_credentials as broker_credentials
+    from leaderwatch.security import aiokafka_security as kafka_security
 
     ca_file = "/etc/ssl/certs/ca-certificates.crt"
     if not __import__("os").path.exists(ca_file):
@@ -52,3 +52,25 @@ def test_kafka_security_reaches_both_clients(tmp_path):
     assert isinstance(broker_credentials(tls), faust.SSLCredentials) and "sasl_mechanism" not in kafka_security(tls)
     assert broker_credentials(Settings()) is None and kafka_security(Settings()) == {}
     assert "hunter2" not in repr(scram) and "hunter2" not in str(scram)
+
+
+def test_workers_running_different_stages_never_share_a_consumer_group():
+    """Under the default app id, a mentions worker and an alert worker both read pages.entities:
+    in one group they would split its partitions and each see half the pages."""
+    every = Settings()
+    mentions = Settings.from_env({"LEADERWATCH_STAGES": "mentions"})
+    alert = Settings.from_env({"LEADERWATCH_STAGES": "alert"})
+    both = Settings.from_env({"LEADERWATCH_STAGES": "alert,mentions"})
+    assert every.group_id == "leaderwatch"
+    assert mentions.group_id == "leaderwatch-mentions" and alert.group_id == "leaderwatch-alert"
+    assert both.group_id == "leaderwatch-mentions-alert"  # flow order, whatever the order given
+    # compose's explicit per-service ids stay as they are
+    assert Settings(app_id="leaderwatch-mentions", stages=("mentions",)).group_id == "leaderwatch-mentions"
+    from leaderwatch.app import create_app
+
+    assert create_app(mentions).conf.id == "leaderwatch-mentions"
+
+
+def test_unknown_stage_is_refused():
+    with pytest.raises(ValueError, match="unknown stage 'clena'"):
+        Settings.from_env({"LEADERWATCH_STAGES": "clena,extract"})

@@ -38,7 +38,7 @@ def register_commands(app, settings) -> None:
 
         files = list(iter_page_files(paths))
         sent = await publish_pages(settings, files, published, backfill)
-        self.say(f"sent {sent} pages to {settings.topic_raw}")
+        print(f"sent {sent} pages to {settings.topic_raw}")
 
     @app.command(argument("paths", nargs=-1, required=True),
                  option("--published", default=None, help="Published date (ISO 8601) for pages whose <page>.meta.json gives none."))
@@ -48,7 +48,7 @@ def register_commands(app, settings) -> None:
 
         files = list(iter_page_files(paths))
         sent = await publish_pages(settings, files, published, backfill=True)
-        self.say(f"sent {sent} backfill pages to {settings.topic_raw}")
+        print(f"sent {sent} backfill pages to {settings.topic_raw}")
 
     @app.command(option("--top", type=int, default=20, help="How many leaders (default 20)."),
                  option("--leader", default=None, help="One leader's windows, by Wikidata id."),

@@ -1,0 +1,1 @@
+"""Tools run from the repository (benchmarks, evaluation); not part of the wheel or the image."""
