@@ -80,6 +80,7 @@ def test_to_iso():
 
 
 @pytest.mark.skipif(not AEB_DIR.exists(), reason="../shared/corpus/aeb not present")
+@pytest.mark.slow
 def test_every_aeb_page_cleans():
     truth = read_jsonl(AEB_DIR / "truth.jsonl")
     failures = []

@@ -7,7 +7,7 @@ from tools.evaluate import clean_envelope, corpus_pages, evaluate, make_envelope
 from leaderwatch.pipeline.extract import build_matcher, extract_page
 from tests.conftest import AEB_DIR
 
-pytestmark = pytest.mark.skipif(not AEB_DIR.exists(), reason="../shared/corpus/aeb not present")
+pytestmark = [pytest.mark.skipif(not AEB_DIR.exists(), reason="../shared/corpus/aeb not present"), pytest.mark.slow]
 
 # page id prefix -> Wikidata ids the labeller found (named, not role-only)
 LABELLED = {

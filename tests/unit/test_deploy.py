@@ -284,6 +284,7 @@ def test_create_topics_makes_every_topic_with_its_retention(tmp_path):
     assert partitions == {**{t: "6" for t in made}, s.topic_raw: "12"}
 
 
+@pytest.mark.slow
 def test_the_dockerfile_build_stage_copies_enough_to_build_the_package(tmp_path):
     """Copy exactly what the build stage COPYs, build the wheel from it, and check the data is inside."""
     import glob

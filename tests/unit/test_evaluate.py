@@ -83,6 +83,7 @@ def test_metrics_undefined_without_counts():
 
 
 @pytest.mark.skipif(not AEB_DIR.is_dir(), reason="the shared aeb corpus is not present")
+@pytest.mark.slow
 def test_eval_over_five_aeb_pages(tmp_path):
     truth = [orjson.loads(line) for line in (AEB_DIR / "truth.jsonl").read_bytes().splitlines() if line.strip()]
     labels = {row["id"]: row for row in map(orjson.loads, (AEB_DIR / "leaders.jsonl").read_bytes().splitlines())}

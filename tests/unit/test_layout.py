@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parents[2] / "agents" / "leaderwatch"
 
 
@@ -82,6 +84,7 @@ def test_every_module_without_its_own_faust_import_loads_without_faust():
     assert result.returncode == 0, result.stderr[-3000:]
 
 
+@pytest.mark.slow
 def test_each_module_imports_first_and_alone():
     """`import leaderwatch.X` as the first import of a process works for every module (no
     partially initialised module), and does no work: no app is built, no argv is read."""

@@ -39,4 +39,5 @@ def register(ctx: StageContext) -> None:
 
             return Emit([(topics.alerts, alert_key(each), each) for each in fresh], then=record_sent)
 
-        await run_stage(ctx, stream, "alert", alert, decode=lambda value: decode_record(PageEntities, value))
+        async for outcome in run_stage(ctx, stream, "alert", alert, decode=lambda value: decode_record(PageEntities, value)):
+            yield outcome

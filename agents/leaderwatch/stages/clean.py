@@ -18,4 +18,5 @@ def register(ctx: StageContext) -> None:
     @ctx.app.agent(topics.pages_raw, name="leaderwatch.clean_pages")
     async def clean_pages(stream):
         """pages.raw -> pages.clean: validate the envelope, extract article text with trafilatura."""
-        await run_stage(ctx, stream, "clean", clean, in_thread=True)
+        async for outcome in run_stage(ctx, stream, "clean", clean, in_thread=True):
+            yield outcome

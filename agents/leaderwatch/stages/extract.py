@@ -19,4 +19,5 @@ def register(ctx: StageContext) -> None:
             ctx.counters["leaders_found"] += len(entities.leaders)
             return [(topics.pages_entities, entities.doc_id, entities)]
 
-        await run_stage(ctx, stream, "extract", extract, decode=lambda value: decode_record(PageCleaned, value))
+        async for outcome in run_stage(ctx, stream, "extract", extract, decode=lambda value: decode_record(PageCleaned, value)):
+            yield outcome

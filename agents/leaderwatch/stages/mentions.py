@@ -151,10 +151,12 @@ def register(ctx: StageContext) -> None:
     @ctx.app.agent(topics.pages_entities, name="leaderwatch.count_mentions")
     async def count_mentions(stream):
         """pages.entities -> mention updates: what each document (newly or differently) contributes."""
-        await run_stage(ctx, stream, "mentions", count, decode=lambda value: decode_record(PageEntities, value))
+        async for outcome in run_stage(ctx, stream, "mentions", count, decode=lambda value: decode_record(PageEntities, value)):
+            yield outcome
 
     @ctx.app.agent(topics.mention_updates, name="leaderwatch.aggregate_mentions")
     async def aggregate_mentions(stream):
         """mention updates -> leader_to_mentions (totals) and leader_window_to_mentions (event-time windows)."""
-        await run_stage(ctx, stream, "mentions", aggregate, decode=lambda value: decode_record(MentionUpdate, value),
-                        counter_in="mention_updates_applied", counter_out=None)
+        async for outcome in run_stage(ctx, stream, "mentions", aggregate, decode=lambda value: decode_record(MentionUpdate, value),
+                        counter_in="mention_updates_applied", counter_out=None):
+            yield outcome

@@ -41,8 +41,10 @@ class Emit:
 
 
 async def run_stage(ctx: StageContext, stream, stage: str, process: Callable, decode: Callable | None = None,
-                    in_thread: bool = False, counter_in: str | None = None, counter_out: str | None = "") -> None:
-    """Drive `stream` (raw-bytes events) through decode and process until it ends.
+                    in_thread: bool = False, counter_in: str | None = None, counter_out: str | None = ""):
+    """Drive `stream` (raw-bytes events) through decode and process; yields one outcome per event
+    once it is handled: "ok" or "dead:<reason>" (the agent yields it on: a test_context().put()
+    then returns after the event's work, and tests see what happened).
 
     Counters: `counter_in` (default "<stage>_in") for every event, `counter_out` (default
     "<stage>_out"; None: none) for every event processed without a dead letter."""
@@ -62,13 +64,17 @@ async def run_stage(ctx: StageContext, stream, stage: str, process: Callable, de
             await send_result(ctx, result)
         except Rejected as exc:
             await send_dead_letter(ctx, stage, exc.reason, str(exc), value, event.message)
+            outcome = f"dead:{exc.reason}"
         except Exception as exc:  # never let one event stop the worker
             log.exception("%s failed", stage)
             await send_dead_letter(ctx, stage, "internal_error", f"{type(exc).__name__}: {exc}", value, event.message)
+            outcome = "dead:internal_error"
         else:
             if counter_out:
                 counters[counter_out] += 1
+            outcome = "ok"
         counters[counter_in] += 1
+        yield outcome
 
 
 async def send_result(ctx: StageContext, result) -> None:
