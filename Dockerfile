@@ -13,7 +13,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 WORKDIR /src
 COPY pyproject.toml README.md* ./
 COPY agents/ agents/
-# the JSON Schemas ship inside the package too (pyproject maps schemas/ to agents/schemas_files)
+# the JSON Schemas ship inside the package too (pyproject maps schemas/ to leaderwatch/schemas_files)
 COPY schemas/ schemas/
 RUN pip install --prefix=/install --only-binary=:all: .
 

@@ -17,6 +17,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Callable
 
+from leaderwatch.times import parse_iso
 from leaderwatch.ops.offsets import SKEW_MS, plan
 
 REPLAY_HEADER = "leaderwatch-replay"
@@ -44,12 +45,9 @@ def parse_when(text: str | None, default: datetime | None = None) -> datetime:
             raise ValueError("a date is required")
         return default
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        return parse_iso(text.strip().replace("z", "Z")).astimezone(timezone.utc)
     except ValueError:
         raise ValueError(f"not an ISO 8601 date or datetime: {text!r} (e.g. 2025-11-14 or 2025-11-14T08:00:00Z)") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
 
 
 def to_ms(moment: datetime) -> int:
