@@ -121,8 +121,9 @@ async def test_broker_and_ingest_commands(tmp_path):
 
 
 def test_two_workers_with_default_port_and_data_dir_do_not_collide(settings_factory, tmp_path):
-    """Two workers of one app on one machine, neither given LEADERWATCH_WEB_PORT, sharing one
-    LEADERWATCH_DATADIR with RocksDB tables: each takes its own web port and data dir, both get ready."""
+    """Two workers of one app on one machine, neither given a LEADERWATCH_WEB_PORT (one has it unset,
+    the other set but empty, as compose passes `VAR=`), sharing one LEADERWATCH_DATADIR with RocksDB
+    tables: each takes its own web port and data dir, both get ready."""
     import contextlib
     import time
 
@@ -132,9 +133,10 @@ def test_two_workers_with_default_port_and_data_dir_do_not_collide(settings_fact
     settings = settings_factory(store="rocksdb://", datadir=str(tmp_path / "shared-data"))
     env = worker_environment(settings)
     del env["LEADERWATCH_WEB_PORT"]
+    envs = [env, {**env, "LEADERWATCH_WEB_PORT": ""}]
     with contextlib.ExitStack() as stack:
         logs, processes = [tmp_path / "w0.log", tmp_path / "w1.log"], []
-        for log_path in logs:
+        for log_path, env in zip(logs, envs):
             handle = stack.enter_context(open(log_path, "wb"))
             process = subprocess.Popen([sys.executable, "-m", "leaderwatch", "worker", "-l", "info"], env=env,
                                        stdout=handle, stderr=subprocess.STDOUT)
