@@ -1,102 +1,352 @@
-"""Speed benchmark: the clean and extract steps as ratios to naive baselines measured in the same run.
+"""Whole-pipeline benchmark: N pages through every stage on the embedded broker, against a bare
+`trafilatura.extract` loop over the same pages on one core, timed in the same run.
 
-corpus pages (default ../shared/corpus/aeb next to the repository, else agents/leaderwatch/samples) -> clean_envelope -> extract_page
-  (a) extract docs/s  vs  one compiled regex alternation of every gazetteer alias and short name
-  (b) clean pages/s   vs  bare trafilatura.extract(html) with default options
-  (c) peak RSS (resource.getrusage ru_maxrss) after building the matcher vs before
-A human summary, then ONE JSON object as the last line. Everything runs in one thread (one core).
+  corpus DIR (pages + truth.jsonl) -> N envelopes, the corpus cycled with fresh urls (each copy's
+  own canonical link rewritten too, so nothing is deduplicated) -> pages.raw (gzip-compressed)
+  phase 1  throughput: all N sent at once; pages/s until every stage has counted them (summed
+           /progress/ of K workers, each pinned to its own core; broker and producer elsewhere)
+  phase 2  latency: pages sent one by one at half the measured capacity; per page, the record
+           timestamp of pages.raw -> the last of its pages.entities record and its alerts
+  bare     trafilatura.extract(html), default options, over the distinct pages on core 0: one
+           round before phase 1, one between the phases, one after; their mean is the baseline
+Memory: the largest resident size of any worker (sampled every 0.5 s), and its growth from the
+first 10% of pages to the end. Text F1: the pipeline's pages.clean text vs truth.jsonl, and
+bare trafilatura's, on the same pages. A human summary, then ONE JSON object as the last line.
 """
 from __future__ import annotations
 
 import argparse
-import re
-import resource
+import asyncio
+import contextlib
+import dataclasses
+import os
+import statistics
+import subprocess
 import sys
-from datetime import date
+import tempfile
+import threading
+import time
 from pathlib import Path
 
 import orjson
 
-from tools.evaluate import build_matcher, clean_envelope, corpus_pages, make_envelope, read_jsonl, throughput
+from leaderwatch.ops.broker import embedded_broker, free_port, stop_process
+from leaderwatch.ops.workers import pipeline_done, worker_environment
+from leaderwatch.settings import Settings
+from tools.evaluate import FETCHED_AT, corpus_pages, make_envelope, read_jsonl, token_f1
 
 REPO = Path(__file__).resolve().parents[2]  # tools run from the repository, never from an installed package
 AEB_DIR = REPO.parent / "shared" / "corpus" / "aeb"
 SAMPLES_DIR = REPO / "agents" / "leaderwatch" / "samples"
-EXTRACT_TARGET = 5000  # docs/s on one core, from the issue
-ROUNDS = 4
 
 
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MiB (ru_maxrss is KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+@dataclasses.dataclass
+class Template:
+    """One corpus page: its envelope, the url its copies rewrite, and its truth text (or None)."""
+
+    page_id: str
+    envelope: dict
+    own_url: str | None
+    truth: str | None
 
 
-def alias_regex(gazetteer) -> re.Pattern:
-    """The naive baseline: every alias and short name in one case-sensitive alternation, longest first."""
-    forms = {form for person in gazetteer.persons.values() for form in person.aliases + person.short}
-    return re.compile(r"\b(?:" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + r")\b")
-
-
-def bench(folder: Path, seconds: float = 2.0, gazetteer_file: str | None = None) -> dict:
-    """Run the three measurements over the pages of `folder` -> figures dict."""
+def load_templates(folder: Path) -> list[Template]:
     import trafilatura
 
-    from leaderwatch.pipeline.extract import extract_page
-
-    rss_before = peak_rss_mb()
-    matcher = build_matcher(gazetteer_file)
-    rss_after = peak_rss_mb()
-
     truth = read_jsonl(folder / "truth.jsonl") or {}
-    envelopes = [make_envelope(path, truth.get(pid)) for pid, path in corpus_pages(folder)]
-    html = [e["body"] for e in envelopes if not e["content_type"].startswith("text/plain")]
-    clean_rate = throughput(clean_envelope, envelopes, seconds)
-    trafilatura_rate = throughput(trafilatura.extract, html, seconds) if html else None
+    templates = []
+    for page_id, path in corpus_pages(folder):
+        envelope = make_envelope(path, truth.get(page_id))
+        own = None
+        if not envelope["content_type"].startswith("text/plain"):
+            meta = trafilatura.extract_metadata(envelope["body"])
+            own = meta.url if meta and meta.url and meta.url in envelope["body"] else None
+        text = (truth.get(page_id) or {}).get("article_body")
+        templates.append(Template(page_id, envelope, own, text))
+    return templates
 
-    pages = [page for page in map(clean_envelope, envelopes) if page is not None]
-    regex = alias_regex(matcher.gazetteer)
-    days = [(page.text, date.fromisoformat(page.event_time[:10])) for page in pages]
-    # in ROUNDS rounds, each measurement in turn: a slow spell of the machine hits all of them,
-    # and each one's fastest pass over the rounds is kept
-    extract_rate = find_rate = regex_rate = 0.0
-    for _ in range(ROUNDS):
-        extract_rate = max(extract_rate, throughput(lambda page: extract_page(page, matcher), pages, seconds / ROUNDS))
-        find_rate = max(find_rate, throughput(lambda text_day: matcher.find(*text_day), days, seconds / ROUNDS))
-        regex_rate = max(regex_rate, throughput(lambda page: regex.findall(page.text), pages, seconds / ROUNDS))
+
+def fresh_copy(template: Template, copy: int) -> tuple[str, bytes]:
+    """(url, envelope JSON) of copy `copy`: a url of its own, also in the page's canonical link."""
+    base = template.envelope["url"]
+    url = f"{base}{'&' if '?' in base else '?'}lwcopy={copy}"
+    body = template.envelope["body"]
+    if template.own_url:
+        own = template.own_url
+        body = body.replace(own, f"{own}{'&' if '?' in own else '?'}lwcopy={copy}")
+    return url, orjson.dumps({**template.envelope, "url": url, "body": body, "fetched_at": FETCHED_AT})
+
+
+# ---------------------------------------------------------------- processes and cores
+
+def cores() -> list[int]:
+    return sorted(os.sched_getaffinity(0))
+
+
+def start_workers(settings: Settings, count: int, workdir: Path) -> list[tuple[subprocess.Popen, str]]:
+    """`count` all-stage workers of one app, worker i pinned to core i (mod the cores here)."""
+    started = []
+    for i in range(count):
+        port = free_port()
+        env = {**worker_environment(settings), "LEADERWATCH_WEB_PORT": str(port)}
+        core = cores()[i % len(cores())]
+        log = open(workdir / f"worker-{i}.log", "wb")
+        process = subprocess.Popen([sys.executable, "-m", "leaderwatch", "worker", "-l", "warn"], env=env,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                   preexec_fn=lambda core=core: os.sched_setaffinity(0, {core}))
+        started.append((process, f"http://127.0.0.1:{port}"))
+    return started
+
+
+def rss_mb(pid: int) -> float:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class RssSampler(threading.Thread):
+    """Resident size of each worker every 0.5 s: [(time, [MiB per worker])]."""
+
+    def __init__(self, pids: list[int]):
+        super().__init__(daemon=True)
+        self.pids, self.samples, self.stopped = pids, [], threading.Event()
+
+    def run(self):
+        while not self.stopped.is_set():
+            self.samples.append((time.monotonic(), [rss_mb(pid) for pid in self.pids]))
+            self.stopped.wait(0.5)
+
+    def at(self, moment: float) -> list[float]:
+        before = [s for t, s in self.samples if t <= moment]
+        return before[-1] if before else self.samples[0][1]
+
+
+def progress_of(urls: list[str]) -> dict | None:
+    """The summed /progress/ counters of every worker; None while one does not answer."""
+    import urllib.request
+
+    total: dict = {}
+    for url in urls:
+        try:
+            with urllib.request.urlopen(url + "/progress/", timeout=2) as response:
+                for key, value in orjson.loads(response.read()).items():
+                    total[key] = total.get(key, 0) + value
+        except OSError:
+            return None
+    return total
+
+
+def ready(urls: list[str]) -> bool:
+    import urllib.request
+
+    try:
+        return all(orjson.loads(urllib.request.urlopen(u + "/health/", timeout=2).read()).get("ready") for u in urls)
+    except OSError:
+        return False
+
+
+async def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        await asyncio.sleep(interval)
+    raise TimeoutError(what)
+
+
+# ---------------------------------------------------------------- topics
+
+async def read_records(settings: Settings, topic: str) -> list:
+    """Every record of `topic` (key, value, timestamp), read to the fetch high-watermark."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, enable_auto_commit=False, group_id=None,
+                                auto_offset_reset="earliest", fetch_max_bytes=64 * 1024 * 1024)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        records, idle = [], 0
+        while idle < 3:
+            batches = await consumer.getmany(timeout_ms=500)
+            found = [r for rs in batches.values() for r in rs]
+            records += found
+            caught_up = True
+            for tp in partitions:
+                highwater = consumer.highwater(tp)
+                caught_up = caught_up and highwater is not None and await consumer.position(tp) >= highwater
+            idle = idle + 1 if not found and caught_up else 0
+        return records
+    finally:
+        await consumer.stop()
+
+
+# ---------------------------------------------------------------- the bare baseline
+
+def bare_round(htmls: list[str]) -> tuple[float, list[str | None]]:
+    """Pages/s of trafilatura.extract (default options) over `htmls` on core 0, and its texts."""
+    import trafilatura
+
+    mask = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cores()[0]})
+    try:
+        start = time.perf_counter()
+        texts = [trafilatura.extract(html) for html in htmls]
+        return len(htmls) / (time.perf_counter() - start), texts
+    finally:
+        os.sched_setaffinity(0, mask)
+
+
+# ---------------------------------------------------------------- the run
+
+async def bench(folder: Path, pages: int, workers: int, latency_pages: int) -> dict:
+    templates = load_templates(folder)
+    htmls = [t.envelope["body"] for t in templates if not t.envelope["content_type"].startswith("text/plain")]
+    bare_rates = []
+    rate, bare_texts = bare_round(htmls)
+    bare_rates.append(rate)
+
+    workdir = Path(tempfile.mkdtemp(prefix="leaderwatch-bench-"))
+    all_cores = cores()
+    worker_cores = {all_cores[i % len(all_cores)] for i in range(workers)}
+    others = set(all_cores) - worker_cores or set(all_cores)
+    os.sched_setaffinity(0, others)  # this process (the producer) and the broker it starts
+    try:
+        with embedded_broker(log_path=workdir / "broker.log") as broker:
+            settings = Settings(broker=broker, app_id=f"bench-{os.getpid()}", datadir=str(workdir / "data"),
+                                producer_max_batch_size=1, partitions=max(2, workers))
+            started = start_workers(settings, workers, workdir)
+            try:
+                urls = [url for _, url in started]
+                await wait_for(lambda: ready(urls), 120, "workers not ready")
+                sampler = RssSampler([p.pid for p, _ in started])
+                sampler.start()
+                figures = await run_phases(settings, templates, pages, latency_pages, urls, sampler, bare_rates, htmls)
+                sampler.stopped.set()
+            finally:
+                for process, _ in started:
+                    stop_process(process, timeout=15)
+            clean = await read_records(settings, settings.topic_clean)
+    finally:
+        os.sched_setaffinity(0, set(all_cores))
+    rate, _ = bare_round(htmls)
+    bare_rates.append(rate)
+
+    truth = {f"{t.envelope['url']}{'&' if '?' in t.envelope['url'] else '?'}lwcopy=0": t.truth for t in templates}
+    pipeline_f1 = [token_f1(orjson.loads(r.value)["text"], truth[url]) for r in clean
+                   if (url := orjson.loads(r.value)["url"]) in truth and truth[url]]
+    bare_f1 = [token_f1(text or "", t.truth) for t, text in zip([t for t in templates if t.envelope["content_type"]
+                                                                 .startswith("text/html")], bare_texts) if t.truth]
+    bare = statistics.mean(bare_rates)
     return {
-        "corpus": str(folder), "pages": len(envelopes), "cleaned_pages": len(pages),
-        "mean_text_chars": round(sum(len(p.text) for p in pages) / len(pages)) if pages else None,
-        "extract_docs_per_s": extract_rate, "matcher_find_docs_per_s": find_rate, "regex_baseline_docs_per_s": regex_rate,
-        "extract_vs_regex": extract_rate / regex_rate if regex_rate else None,
-        "extract_target_docs_per_s": EXTRACT_TARGET, "extract_target_met": extract_rate >= EXTRACT_TARGET,
-        "clean_docs_per_s": clean_rate, "trafilatura_extract_docs_per_s": trafilatura_rate,
-        "clean_vs_trafilatura": clean_rate / trafilatura_rate if trafilatura_rate else None,
-        "peak_rss_mb_before_matcher": round(rss_before, 1), "peak_rss_mb_after_matcher": round(rss_after, 1),
-        "matcher_rss_ratio": rss_after / rss_before if rss_before else None,
-        "gazetteer_persons": len(matcher.gazetteer.persons),
+        "pages": pages, "workers": workers,
+        "pipeline_pages_per_s": round(figures["pipeline_pages_per_s"], 2),
+        "bare_extract_pages_per_s": round(bare, 2),
+        "ratio": round(figures["pipeline_pages_per_s"] / bare, 3),
+        **{k: v for k, v in figures.items() if k != "pipeline_pages_per_s"},
+        "text_f1": round(statistics.mean(pipeline_f1), 4) if pipeline_f1 else None,
+        "bare_text_f1": round(statistics.mean(bare_f1), 4) if bare_f1 else None,
+        "bare_rounds_pages_per_s": [round(r, 2) for r in bare_rates],
+        "corpus": str(folder), "corpus_pages": len(templates), "cores": len(all_cores),
+        "distinct_doc_ids": len({orjson.loads(r.value)["doc_id"] for r in clean}),
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", type=Path, default=None, help="page folder (default: ../shared/corpus/aeb, else the bundled samples)")
-    parser.add_argument("--seconds", type=float, default=4.0, help="minimum time per measurement (over all rounds)")
-    parser.add_argument("--gazetteer", default=None, help="gazetteer.jsonl to use (default: what the extract agent loads)")
-    args = parser.parse_args(argv)
-    folder = args.corpus or (AEB_DIR if AEB_DIR.is_dir() else SAMPLES_DIR)
-    r = bench(folder, args.seconds, args.gazetteer)
-    print(f"corpus {r['corpus']}: {r['pages']} pages, {r['cleaned_pages']} cleaned, {r['mean_text_chars']} chars of text on average")
-    print(f"(a) extract_page {r['extract_docs_per_s']:,.0f} docs/s (matcher.find alone {r['matcher_find_docs_per_s']:,.0f}) = "
-          f"{r['extract_vs_regex']:.1f}x the naive alias regex ({r['regex_baseline_docs_per_s']:,.1f} docs/s); "
-          f"target {EXTRACT_TARGET:,} docs/s on one core: {'MET' if r['extract_target_met'] else 'NOT MET'}")
-    if r["clean_vs_trafilatura"] is not None:
-        print(f"(b) clean_page {r['clean_docs_per_s']:,.1f} pages/s = {r['clean_vs_trafilatura']:.2f}x bare trafilatura.extract "
-              f"({r['trafilatura_extract_docs_per_s']:,.1f} pages/s)")
-    print(f"(c) peak RSS {r['peak_rss_mb_before_matcher']} MiB before the matcher, {r['peak_rss_mb_after_matcher']} MiB after "
-          f"= {r['matcher_rss_ratio']:.2f}x ({r['gazetteer_persons']} persons)")
-    print(orjson.dumps(r).decode())
-    return 0
+async def run_phases(settings, templates, pages, latency_pages, urls, sampler, bare_rates, htmls) -> dict:
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, compression_type="gzip", linger_ms=5,
+                                max_request_size=settings.producer_max_request_size)
+    await producer.start()
+    try:
+        # phase 1: throughput
+        start = time.monotonic()
+        tenth = None
+        for i in range(pages):
+            url, value = fresh_copy(templates[i % len(templates)], i // len(templates))
+            await producer.send(settings.topic_raw, value, key=url.encode())
+        await producer.flush()
+        progress = {}
+        while not pipeline_done(progress, pages):
+            await asyncio.sleep(0.2)
+            progress = progress_of(urls) or progress
+            if tenth is None and progress.get("clean_in", 0) >= pages / 10:
+                tenth = time.monotonic()
+        seconds = time.monotonic() - start
+        capacity = pages / seconds
+        end = time.monotonic()
+        rss_tenth, rss_end = sampler.at(tenth or start), sampler.at(end)
+
+        rate, _ = bare_round(htmls)  # between the phases, the workers idle
+        bare_rates.append(rate)
+
+        # phase 2: latency at half capacity
+        sent_at: dict[str, int] = {}
+        interval = 2.0 / capacity
+        base = pages // len(templates) + 1
+        next_send = time.monotonic()
+        for i in range(latency_pages):
+            url, value = fresh_copy(templates[i % len(templates)], base + i // len(templates))
+            await asyncio.sleep(max(0.0, next_send - time.monotonic()))
+            metadata = await producer.send_and_wait(settings.topic_raw, value, key=url.encode())
+            sent_at[url] = metadata.timestamp
+            next_send += interval
+        await wait_for(lambda: pipeline_done(progress_of(urls) or {}, pages + latency_pages), 600, "latency phase")
+        rss_max = max(max(s) for _, s in sampler.samples)
+    finally:
+        await producer.stop()
+
+    clean = await read_records(settings, settings.topic_clean)
+    entities = await read_records(settings, settings.topic_entities)
+    alerts = await read_records(settings, settings.topic_alerts)
+    doc_of = {}
+    for record in clean:
+        value = orjson.loads(record.value)
+        if value["url"] in sent_at:
+            doc_of[value["doc_id"]] = value["url"]
+    done_at: dict[str, int] = {}
+    for record in entities:
+        url = doc_of.get(record.key.decode())
+        if url:
+            done_at[url] = max(done_at.get(url, 0), record.timestamp)
+    for record in alerts:
+        for evidence in orjson.loads(record.value)["evidence"]:
+            url = doc_of.get(evidence.get("doc_id"))
+            if url:
+                done_at[url] = max(done_at.get(url, 0), record.timestamp)
+    latencies = sorted(done_at[url] - sent_at[url] for url in done_at)
+    quantile = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else None  # noqa: E731
+    return {
+        "pipeline_pages_per_s": capacity,
+        "latency_ms_p50": quantile(0.5), "latency_ms_p99": quantile(0.99),
+        "latency_pages": len(latencies), "latency_rate_pages_per_s": round(1 / interval, 2),
+        "worker_rss_mb": round(rss_max, 1),
+        "rss_growth_mb": round(max(e - t for e, t in zip(rss_end, rss_tenth)), 1),
+        "dead_letters": sum(v for k, v in (progress_of(urls) or {}).items() if k.startswith("dead_")),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", type=Path, default=AEB_DIR if AEB_DIR.is_dir() else SAMPLES_DIR)
+    parser.add_argument("--pages", type=int, default=1000, help="pages through the pipeline in phase 1 (default 1000)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes, each on its own core (default 1)")
+    parser.add_argument("--latency-pages", type=int, default=200, help="pages sent one by one in phase 2 (default 200)")
+    args = parser.parse_args()
+    figures = asyncio.run(bench(args.corpus, args.pages, args.workers, args.latency_pages))
+    print(f"{figures['pages']} pages of {figures['corpus']} through {figures['workers']} worker(s), all stages, embedded broker")
+    print(f"pipeline  {figures['pipeline_pages_per_s']:>8} pages/s   bare trafilatura.extract {figures['bare_extract_pages_per_s']} "
+          f"pages/s on one core (rounds {figures['bare_rounds_pages_per_s']}): ratio {figures['ratio']}")
+    print(f"latency   p50 {figures['latency_ms_p50']} ms, p99 {figures['latency_ms_p99']} ms at {figures['latency_rate_pages_per_s']} pages/s")
+    print(f"memory    worker max {figures['worker_rss_mb']} MiB, growth after the first 10% {figures['rss_growth_mb']} MiB")
+    print(f"text F1   pipeline {figures['text_f1']}  bare trafilatura {figures['bare_text_f1']}")
+    print(orjson.dumps(figures).decode())
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -29,6 +29,7 @@ class CleanOptions:
     max_page_bytes: int = 2 * 1024 * 1024
     backfill_age_seconds: int = 7 * 24 * 3600
     min_text_chars: int = 1  # 0-threshold friendly: tests feed tiny inline pages
+    fast: bool = True  # trafilatura's fast mode: no fallback extractors (readability, jusText)
 
 
 # ---------------------------------------------------------------- the envelope (boundary checks)
@@ -69,7 +70,7 @@ def clean_page(envelope: dict, options: CleanOptions = CleanOptions()) -> PageCl
         first_line = text.split("\n", 1)[0].strip()
         meta["title"] = first_line if 0 < len(first_line) <= 200 else None
     else:
-        text, meta = extract_article(body, url)
+        text, meta = extract_article(body, url, fast=options.fast)
     if len(text.strip()) < options.min_text_chars:
         raise Rejected("no_text", "no article text could be extracted from the page")
 
@@ -94,11 +95,12 @@ def clean_page(envelope: dict, options: CleanOptions = CleanOptions()) -> PageCl
     )
 
 
-def extract_article(html: str, url: str | None) -> tuple[str, dict]:
+def extract_article(html: str, url: str | None, fast: bool = False) -> tuple[str, dict]:
     """HTML -> (article text, metadata dict with title/description/date/sitename/hostname/url/language)."""
     try:
         # no url= here: the metadata's url is then the page's own canonical link, if it has one
-        document = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=True)
+        document = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=True,
+                                               fast=fast)
     except Exception as exc:  # trafilatura/lxml raise many types on broken markup
         raise Rejected("extraction_failed", f"trafilatura failed: {type(exc).__name__}: {exc}") from None
     if document is None:
