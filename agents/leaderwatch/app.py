@@ -15,10 +15,19 @@ from leaderwatch.security import faust_credentials
 from leaderwatch.settings import DEFAULT_WEB_PORT, Settings
 
 
-def create_app(settings: Settings) -> faust.App:
-    """Settings -> a configured faust.App (no agents, tables or pages yet); `app.settings` keeps them."""
+class App(faust.App):
+    """faust.App whose consumer takes its fetch wait from the settings (leaderwatch.transport)."""
+
+    def _new_transport(self):
+        from leaderwatch.transport import Transport
+
+        return Transport(self.conf.broker_consumer, self, loop=self.loop)
+
+
+def create_app(settings: Settings) -> App:
+    """Settings -> a configured App (no agents, tables or pages yet); `app.settings` keeps them."""
     register_codec()
-    app = faust.App(
+    app = App(
         settings.group_id,
         broker=settings.broker,
         broker_credentials=faust_credentials(settings),
