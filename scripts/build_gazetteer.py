@@ -37,6 +37,10 @@ DEFAULT_SOURCE = (REPO / ".." / "shared" / "data" / "leaders")
 DEFAULT_OUT = REPO / "agents" / "leaderwatch" / "leaders" / "data" / "gazetteer.jsonl"
 FILE1 = "heads_history_wikidata_2025-10.csv"
 FILE2 = "heads_current_wikidata_2026.csv"
+# extra heads (former states, holes inside today's countries): file 1's columns, English labels,
+# historical codes (SUN, DDR, CSK, YUG), dates also as reduced ISO 8601 (YYYY, YYYY-MM)
+FILE_EXTRA = "heads_extra_wikidata.csv"
+FILE_EXTRA_NOQID = "heads_extra_noqid_candidates.csv"  # same, no QID found: provisional "X-<slug>" ids
 
 # Fixed "today" so the build is reproducible (the GAPS.md review date).
 TODAY_DEFAULT = "2026-11-22"
@@ -110,6 +114,7 @@ PARTICLES = {"da", "de", "do", "dos", "das", "del", "della", "di", "du", "van", 
              "den", "ter", "le", "la", "bin", "ibn", "ben", "al", "el", "abu", "ould", "ag",
              "bint", "y", "e"}
 DATE_RE = re.compile(r"^(-?\d{4})-(\d{2})-(\d{2})")
+REDUCED_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2}))?$")  # YYYY or YYYY-MM (file 3 precision)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -121,13 +126,21 @@ def strip_diacritics(s: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
 
 
-def parse_date(v: str):
-    """Return (status, 'YYYY-MM-DD'|None). status: 'ok', 'empty', 'unknown'."""
+def parse_date(v: str, end: bool = False):
+    """Return (status, 'YYYY-MM-DD'|None). status: 'ok', 'empty', 'unknown'. Reduced precision
+    (YYYY, YYYY-MM) is the period's first day, or its last day for an `end`."""
     v = (v or "").strip()
     if not v:
         return "empty", None
     if v.startswith("http"):
         return "unknown", None
+    reduced = REDUCED_DATE_RE.match(v)
+    if reduced:
+        y, mo = int(reduced.group(1)), int(reduced.group(2) or 0)
+        if not end:
+            return "ok", f"{y:04d}-{mo or 1:02d}-01"
+        last = dt.date(y, 12, 31) if not mo else (dt.date(y + (mo == 12), mo % 12 + 1, 1) - dt.timedelta(days=1))
+        return "ok", last.isoformat()
     m = DATE_RE.match(v)
     if not m or v.startswith("-"):
         return "unknown", None
@@ -173,14 +186,27 @@ def load_countries(data_dir: Path):
     return rows, iso3, qid
 
 
-def load_file1(path: Path, iso3_map):
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", strip_diacritics(name).lower()).strip("-")
+
+
+def provisional_qid(name: str) -> str:
+    """The gazetteer's placeholder for a person with no Wikidata id in any source: X-<slug>."""
+    return f"X-{slug(name)}"
+
+
+def load_file1(path: Path, iso3_map, src: str = "f1", provisional: bool = False):
+    """File 1 or a file with its columns. `provisional`: rows without a QID get X-<slug> ids."""
     terms = []  # dicts: qid, label, country, role, start, end, src
     labels = {}
     stats = defaultdict(int)
     for r in read_csv(path):
         stats["rows"] += 1
         q = r["person_qid"].strip()
-        if not is_qid(q):
+        if provisional and not q and r["person"].strip():
+            q = provisional_qid(r["person"].strip())
+            stats["provisional_ids"] += 1
+        elif not is_qid(q):
             stats["bad_qid"] += 1
             continue
         c = iso3_map.get(r["iso3"])
@@ -188,7 +214,7 @@ def load_file1(path: Path, iso3_map):
             stats["not_sovereign"] += 1
             continue
         ss, s = parse_date(r["start"])
-        es, e = parse_date(r["end"])
+        es, e = parse_date(r["end"], end=True)
         if s is None and e is None:
             stats["no_dates"] += 1
             continue
@@ -201,7 +227,7 @@ def load_file1(path: Path, iso3_map):
         if s and e and s > e:
             stats["start_after_end"] += 1
             continue
-        terms.append(dict(qid=q, country=c, role=r["role"], start=s, end=e, src="f1"))
+        terms.append(dict(qid=q, country=c, role=r["role"], start=s, end=e, src=src))
     return terms, labels, stats
 
 
@@ -381,6 +407,14 @@ def build(source: Path, data_dir: Path, today: str):
 
     f1_terms, f1_labels, s1 = load_file1(source / FILE1, iso3_map)
     stats.update({f"file1_{k}": v for k, v in s1.items()})
+    # file 3 (extra heads: former states, holes) counts as file 1: full or reduced-precision dates
+    for name, provisional in ((FILE_EXTRA, False), (FILE_EXTRA_NOQID, True)):
+        if (source / name).exists():
+            x_terms, x_labels, sx = load_file1(source / name, iso3_map, src="f3", provisional=provisional)
+            stats.update({f"{name}_{k}": v for k, v in sx.items()})
+            f1_terms += x_terms
+            for q, lab in x_labels.items():
+                f1_labels.setdefault(q, lab)
     f2_terms, f2_labels, open_now, gov_generals = load_file2(source / FILE2, qid_map)
     # governors-general are not heads of state (file 1 lists a few of them as such)
     f1_terms = [t for t in f1_terms if t["qid"] not in gov_generals]
