@@ -389,6 +389,71 @@ def generated_forms(name: str, country: str):
     return full, short
 
 
+CONSONANTS = "bcdfghjklmnpqrstvwxz"
+DEGEMINATE_MIN = 7
+
+
+def load_spelling_rules(data_dir: Path):
+    path = data_dir / "spelling_rules.tsv"
+    if not path.exists():
+        return []
+    rules = []
+    for r in read_tsv(path):
+        scope = None if r["countries"].strip() == "*" else set(r["countries"].split("|"))
+        kind = r["kind"].strip()
+        if kind not in ("given", "char", "surname", "degeminate"):
+            raise SystemExit(f"spelling_rules.tsv: bad kind {kind!r}")
+        rules.append((scope, kind, r["from"], r["to"]))
+    return rules
+
+
+def _apply(rule, name: str) -> str:
+    _, kind, src, dst = rule
+    toks = name.split()
+    if kind == "given":
+        return " ".join([dst] + toks[1:]) if len(toks) >= 2 and toks[0] == src else name
+    if kind == "char":
+        return name.replace(src, dst)
+    if kind == "surname":
+        return " ".join(toks[:-1] + [re.sub(src, dst, toks[-1])])
+    return name
+
+
+def degeminated(token: str):
+    """'Mitterrand' -> ['Mitterand']: each doubled consonant written once (7+ letters only)."""
+    if len(token) < DEGEMINATE_MIN:
+        return []
+    out = []
+    for i in range(1, len(token)):
+        if token[i] == token[i - 1] and token[i].lower() in CONSONANTS and i > 1:
+            out.append(token[:i] + token[i + 1:])
+    return out
+
+
+def spelling_variants(name: str, countries: set[str], rules, surname_only: bool = False):
+    """Other spellings of `name` by the rules for any of the person's countries: each rule alone,
+    all of them together, the surname's doubled consonants written once, particles capitalised."""
+    applicable = [r for r in rules if r[1] != "degeminate" and (r[0] is None or r[0] & countries)
+                  and not (surname_only and r[1] == "given")]
+    out = []
+    combined = name
+    for rule in applicable:
+        v = _apply(rule, name)
+        if v != name:
+            out.append(v)
+            combined = _apply(rule, combined)
+    if combined != name:
+        out.append(combined)
+    toks = name.split()
+    if any(r[1] == "degeminate" and (r[0] is None or r[0] & countries) for r in rules) and toks:
+        out += [" ".join(toks[:-1] + [d]) for d in degeminated(toks[-1])]
+    # particles in either case: "Ciriaco de Mita" / "Ciriaco De Mita", "de Mita" / "De Mita"
+    for i, t in enumerate(toks[:-1]):
+        if t.lower() in PARTICLES and t.islower() and (i > 0 or surname_only) and len(t) > 1:
+            out.append(" ".join(toks[:i] + [t.capitalize()] + toks[i + 1:]))
+    return [v for v in uniq(out) if v != name]
+
+
 def uniq(seq):
     seen, out = set(), []
     for x in seq:
@@ -524,10 +589,14 @@ def build(source: Path, data_dir: Path, today: str):
     stats["persons"] = len(people)
 
     # generated aliases + collision handling
+    rules = load_spelling_rules(data_dir)
     gen_full = {}
     gen_short = {}
     for q, p in people.items():
         f, s = generated_forms(p["name"], p["country"])
+        held = {t["country"] for t in p["terms"]} | {p["country"]}
+        f = uniq(f + [v for a in f if len(a.split()) >= 2 for v in spelling_variants(a, held, rules)])
+        s = uniq(s + [v for a in s if a.lower() not in SHORT_STOPLIST for v in spelling_variants(a, held, rules, surname_only=True)])
         gen_full[q], gen_short[q] = f, s
     owners = defaultdict(set)
     for q, f in gen_full.items():

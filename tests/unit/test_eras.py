@@ -105,3 +105,22 @@ def test_all_caps_wire_copy(matcher):
     text = "PRESIDENT REAGAN AND SOVIET LEADER MIKHAIL GORBACHEV SIGNED A TREATY. REAGAN SAID IT WAS HISTORIC."
     assert set(qids(matcher, text, date(1987, 12, 8))) == {REAGAN, GORBACHEV}
     assert qids(matcher, "THE BUSH IN THE GARDEN WAS TRIMMED.", date(2003, 6, 1)) == []  # Bush: two, common word
+
+
+def test_spelling_variants_are_generated_by_rule(gazetteer):
+    def forms(qid):
+        p = gazetteer.persons[qid]
+        return set(p.aliases) | set(p.short)
+    assert {"Richard von Weizsaecker", "Weizsaecker"} <= forms("Q2567")           # umlaut as ae
+    assert {"Constantine Mitsotakis", "Constantinos Mitsotakis"} <= forms("Q312013")  # Greek given name
+    assert {"Ciriaco De Mita", "De Mita", "de Mita"} <= forms("Q316226")           # particle in either case
+    assert {"Mitterand", "Francois Mitterand"} <= forms("Q2038")                   # doubled consonant once
+    assert {"Viktor Yanukovich", "Yanukovich"} <= forms("Q1459658")                # -ych as -ich
+    assert "Timoshenko" in forms("Q48283") and "Gorbachov" in forms(GORBACHEV)
+    # rules are scoped to the countries the person led: no German umlaut rule for a Turkish name
+    assert not any("oe" in f for f in forms("Q183297"))                             # İsmet İnönü
+
+
+def test_spelling_variants_match_in_text(matcher):
+    assert qids(matcher, "President Francois Mitterand met Ciriaco De Mita; de Mita spoke.", date(1988, 5, 20)) == ["Q2038", "Q316226", "Q316226"]
+    assert qids(matcher, "President Richard von Weizsaecker spoke.", date(1987, 9, 8)) == ["Q2567"]
