@@ -123,6 +123,6 @@ def test_past_engagements_cited_in_passing_are_historical():
     bombed = "Duda welcomed the German leader in Wielun, the first town bombed in 1939."
     for sentence, historical in ((cited, True), (news, False), (bombed, False)):
         p = page(found("Q1", "KR", ["Moon Jae-in", "Putin", "Duda"], sentence), found("Q2", "KP", ["Kim Jong Un", "the German leader"], sentence))
-        (alert,) = engagement_alerts(p, RULES, "now")
+        (alert,) = engagement_alerts(p, RULES, "2025-11-14T07:00:00Z")
         assert alert.details.get("historical", False) is historical, sentence
         assert not list(ALERTS.iter_errors(orjson_dict(alert)))  # "historical" fits the v1 contract
