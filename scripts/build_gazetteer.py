@@ -37,6 +37,10 @@ DEFAULT_SOURCE = (REPO / ".." / "shared" / "data" / "leaders")
 DEFAULT_OUT = REPO / "agents" / "leaderwatch" / "leaders" / "data" / "gazetteer.jsonl"
 FILE1 = "heads_history_wikidata_2025-10.csv"
 FILE2 = "heads_current_wikidata_2026.csv"
+# extra heads (former states, holes inside today's countries): file 1's columns, English labels,
+# historical codes (SUN, DDR, CSK, YUG), dates also as reduced ISO 8601 (YYYY, YYYY-MM)
+FILE_EXTRA = "heads_extra_wikidata.csv"
+FILE_EXTRA_NOQID = "heads_extra_noqid_candidates.csv"  # same, no QID found: provisional "X-<slug>" ids
 
 # Fixed "today" so the build is reproducible (the GAPS.md review date).
 TODAY_DEFAULT = "2026-11-22"
@@ -110,6 +114,7 @@ PARTICLES = {"da", "de", "do", "dos", "das", "del", "della", "di", "du", "van", 
              "den", "ter", "le", "la", "bin", "ibn", "ben", "al", "el", "abu", "ould", "ag",
              "bint", "y", "e"}
 DATE_RE = re.compile(r"^(-?\d{4})-(\d{2})-(\d{2})")
+REDUCED_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2}))?$")  # YYYY or YYYY-MM (file 3 precision)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -121,13 +126,21 @@ def strip_diacritics(s: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
 
 
-def parse_date(v: str):
-    """Return (status, 'YYYY-MM-DD'|None). status: 'ok', 'empty', 'unknown'."""
+def parse_date(v: str, end: bool = False):
+    """Return (status, 'YYYY-MM-DD'|None). status: 'ok', 'empty', 'unknown'. Reduced precision
+    (YYYY, YYYY-MM) is the period's first day, or its last day for an `end`."""
     v = (v or "").strip()
     if not v:
         return "empty", None
     if v.startswith("http"):
         return "unknown", None
+    reduced = REDUCED_DATE_RE.match(v)
+    if reduced:
+        y, mo = int(reduced.group(1)), int(reduced.group(2) or 0)
+        if not end:
+            return "ok", f"{y:04d}-{mo or 1:02d}-01"
+        last = dt.date(y, 12, 31) if not mo else (dt.date(y + (mo == 12), mo % 12 + 1, 1) - dt.timedelta(days=1))
+        return "ok", last.isoformat()
     m = DATE_RE.match(v)
     if not m or v.startswith("-"):
         return "unknown", None
@@ -173,14 +186,27 @@ def load_countries(data_dir: Path):
     return rows, iso3, qid
 
 
-def load_file1(path: Path, iso3_map):
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", strip_diacritics(name).lower()).strip("-")
+
+
+def provisional_qid(name: str) -> str:
+    """The gazetteer's placeholder for a person with no Wikidata id in any source: X-<slug>."""
+    return f"X-{slug(name)}"
+
+
+def load_file1(path: Path, iso3_map, src: str = "f1", provisional: bool = False):
+    """File 1 or a file with its columns. `provisional`: rows without a QID get X-<slug> ids."""
     terms = []  # dicts: qid, label, country, role, start, end, src
     labels = {}
     stats = defaultdict(int)
     for r in read_csv(path):
         stats["rows"] += 1
         q = r["person_qid"].strip()
-        if not is_qid(q):
+        if provisional and not q and r["person"].strip():
+            q = provisional_qid(r["person"].strip())
+            stats["provisional_ids"] += 1
+        elif not is_qid(q):
             stats["bad_qid"] += 1
             continue
         c = iso3_map.get(r["iso3"])
@@ -188,7 +214,7 @@ def load_file1(path: Path, iso3_map):
             stats["not_sovereign"] += 1
             continue
         ss, s = parse_date(r["start"])
-        es, e = parse_date(r["end"])
+        es, e = parse_date(r["end"], end=True)
         if s is None and e is None:
             stats["no_dates"] += 1
             continue
@@ -201,7 +227,7 @@ def load_file1(path: Path, iso3_map):
         if s and e and s > e:
             stats["start_after_end"] += 1
             continue
-        terms.append(dict(qid=q, country=c, role=r["role"], start=s, end=e, src="f1"))
+        terms.append(dict(qid=q, country=c, role=r["role"], start=s, end=e, src=src))
     return terms, labels, stats
 
 
@@ -363,6 +389,71 @@ def generated_forms(name: str, country: str):
     return full, short
 
 
+CONSONANTS = "bcdfghjklmnpqrstvwxz"
+DEGEMINATE_MIN = 7
+
+
+def load_spelling_rules(data_dir: Path):
+    path = data_dir / "spelling_rules.tsv"
+    if not path.exists():
+        return []
+    rules = []
+    for r in read_tsv(path):
+        scope = None if r["countries"].strip() == "*" else set(r["countries"].split("|"))
+        kind = r["kind"].strip()
+        if kind not in ("given", "char", "surname", "degeminate"):
+            raise SystemExit(f"spelling_rules.tsv: bad kind {kind!r}")
+        rules.append((scope, kind, r["from"], r["to"]))
+    return rules
+
+
+def _apply(rule, name: str) -> str:
+    _, kind, src, dst = rule
+    toks = name.split()
+    if kind == "given":
+        return " ".join([dst] + toks[1:]) if len(toks) >= 2 and toks[0] == src else name
+    if kind == "char":
+        return name.replace(src, dst)
+    if kind == "surname":
+        return " ".join(toks[:-1] + [re.sub(src, dst, toks[-1])])
+    return name
+
+
+def degeminated(token: str):
+    """'Mitterrand' -> ['Mitterand']: each doubled consonant written once (7+ letters only)."""
+    if len(token) < DEGEMINATE_MIN:
+        return []
+    out = []
+    for i in range(1, len(token)):
+        if token[i] == token[i - 1] and token[i].lower() in CONSONANTS and i > 1:
+            out.append(token[:i] + token[i + 1:])
+    return out
+
+
+def spelling_variants(name: str, countries: set[str], rules, surname_only: bool = False):
+    """Other spellings of `name` by the rules for any of the person's countries: each rule alone,
+    all of them together, the surname's doubled consonants written once, particles capitalised."""
+    applicable = [r for r in rules if r[1] != "degeminate" and (r[0] is None or r[0] & countries)
+                  and not (surname_only and r[1] == "given")]
+    out = []
+    combined = name
+    for rule in applicable:
+        v = _apply(rule, name)
+        if v != name:
+            out.append(v)
+            combined = _apply(rule, combined)
+    if combined != name:
+        out.append(combined)
+    toks = name.split()
+    if any(r[1] == "degeminate" and (r[0] is None or r[0] & countries) for r in rules) and toks:
+        out += [" ".join(toks[:-1] + [d]) for d in degeminated(toks[-1])]
+    # particles in either case: "Ciriaco de Mita" / "Ciriaco De Mita", "de Mita" / "De Mita"
+    for i, t in enumerate(toks[:-1]):
+        if t.lower() in PARTICLES and t.islower() and (i > 0 or surname_only) and len(t) > 1:
+            out.append(" ".join(toks[:i] + [t.capitalize()] + toks[i + 1:]))
+    return [v for v in uniq(out) if v != name]
+
+
 def uniq(seq):
     seen, out = set(), []
     for x in seq:
@@ -381,6 +472,14 @@ def build(source: Path, data_dir: Path, today: str):
 
     f1_terms, f1_labels, s1 = load_file1(source / FILE1, iso3_map)
     stats.update({f"file1_{k}": v for k, v in s1.items()})
+    # file 3 (extra heads: former states, holes) counts as file 1: full or reduced-precision dates
+    for name, provisional in ((FILE_EXTRA, False), (FILE_EXTRA_NOQID, True)):
+        if (source / name).exists():
+            x_terms, x_labels, sx = load_file1(source / name, iso3_map, src="f3", provisional=provisional)
+            stats.update({f"{name}_{k}": v for k, v in sx.items()})
+            f1_terms += x_terms
+            for q, lab in x_labels.items():
+                f1_labels.setdefault(q, lab)
     f2_terms, f2_labels, open_now, gov_generals = load_file2(source / FILE2, qid_map)
     # governors-general are not heads of state (file 1 lists a few of them as such)
     f1_terms = [t for t in f1_terms if t["qid"] not in gov_generals]
@@ -490,10 +589,14 @@ def build(source: Path, data_dir: Path, today: str):
     stats["persons"] = len(people)
 
     # generated aliases + collision handling
+    rules = load_spelling_rules(data_dir)
     gen_full = {}
     gen_short = {}
     for q, p in people.items():
         f, s = generated_forms(p["name"], p["country"])
+        held = {t["country"] for t in p["terms"]} | {p["country"]}
+        f = uniq(f + [v for a in f if len(a.split()) >= 2 for v in spelling_variants(a, held, rules)])
+        s = uniq(s + [v for a in s if a.lower() not in SHORT_STOPLIST for v in spelling_variants(a, held, rules, surname_only=True)])
         gen_full[q], gen_short[q] = f, s
     owners = defaultdict(set)
     for q, f in gen_full.items():

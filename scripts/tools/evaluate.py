@@ -13,6 +13,11 @@ Metric definitions (pure functions, tested in tests/unit/test_evaluate.py):
              (TP/FP/FN summed over pages). `uncertain` labels count neither way; a label with
              wikidata null matches a prediction by name (casefolded, diacritics stripped), else FN.
              recall_named leaves out `role_only` labels (the text never names the person).
+             A label row may carry a "class" (e.g. "former_states"): the same figures per class.
+  alerts     with alerts.jsonl ({"id", "engagements": [{"pair": [qid, qid], "historical": bool}]}), the
+             engagement alerts of each page (pipeline.alerts.engagement_alerts) against the labelled
+             pairs: an alert is right when its pair is labelled AND its details' "historical" flag
+             matches; precision = right / raised, recall = right / labelled (per class too).
 """
 from __future__ import annotations
 
@@ -106,6 +111,28 @@ def score_leaders(predicted: list[dict], labels: list[dict]) -> LeaderScore:
             score.false_neg.append({"name": label["name"], "qid": label.get("wikidata"),
                                     "surfaces": list(label.get("surface") or []), "role_only": not named})
     return score
+
+
+def score_alerts(raised: list, expected: list[dict]) -> dict:
+    """Engagement alerts raised on one page vs its labelled pairs -> counts and the mistakes."""
+    want = {tuple(sorted(item["pair"])): bool(item.get("historical")) for item in expected}
+    right, wrong = 0, []
+    got = set()
+    for alert in raised:
+        pair = tuple(sorted(leader.qid for leader in alert.leaders))
+        historical = bool((alert.details or {}).get("historical"))
+        if pair in want and want[pair] == historical and pair not in got:
+            right += 1
+            got.add(pair)
+        else:
+            wrong.append({"pair": list(pair), "historical": historical, "sentence": alert.evidence[0].sentence if alert.evidence else None})
+    missed = [{"pair": list(pair), "historical": h} for pair, h in want.items() if pair not in got]
+    return {"alert_tp": right, "alert_fp": len(wrong), "alert_fn": len(missed), "wrong": wrong, "missed": missed}
+
+
+def alert_metrics(counts) -> dict:
+    tp, fp, fn = counts.get("alert_tp", 0), counts.get("alert_fp", 0), counts.get("alert_fn", 0)
+    return {"alert_precision": ratio(tp, tp + fp), "alert_recall": ratio(tp, tp + fn), "alert_tp": tp, "alert_fp": fp, "alert_fn": fn}
 
 
 def ratio(num: float, den: float) -> float | None:
@@ -202,8 +229,13 @@ def evaluate(folder: Path, limit: int | None = None, matcher=None, min_seconds: 
 
     from leaderwatch.pipeline.extract import extract_page
 
+    from leaderwatch.pipeline.alerts import engagement_alerts, load_rules
+
     matcher = matcher or build_matcher(None)
     truth, labels = read_jsonl(folder / "truth.jsonl"), read_jsonl(folder / "leaders.jsonl")
+    expected_alerts, rules = read_jsonl(folder / "alerts.jsonl"), load_rules()
+    by_class: dict = {}
+    alert_counts: dict = {}
     pages, rows, cleaned = corpus_pages(folder, limit), [], []
     clean_seconds, f1s, base_f1s, total = 0.0, [], [], LeaderScore()
     for pid, path in pages:
@@ -214,7 +246,7 @@ def evaluate(folder: Path, limit: int | None = None, matcher=None, min_seconds: 
         row = {"id": pid, "rejected": page is None}
         if page is not None:
             cleaned.append(page)
-        if truth and pid in truth:
+        if truth and pid in truth and "article_body" in truth[pid]:
             f1s.append(token_f1(page.text if page else "", truth[pid]["article_body"]))
             html = envelope["body"]
             base = html if envelope["content_type"].startswith("text/plain") else (trafilatura.extract(html) or "")
@@ -229,6 +261,15 @@ def evaluate(folder: Path, limit: int | None = None, matcher=None, min_seconds: 
                 item["in_truth_text"] = None if body is None else any(s in body for s in item["surfaces"])
             total.add(score)
             row["score"] = score
+            by_class.setdefault(labels[pid].get("class"), LeaderScore()).add(score)
+            if expected_alerts is not None and pid in expected_alerts:
+                entities = extract_page(page, matcher) if page else None
+                raised = engagement_alerts(entities, rules, FETCHED_AT) if entities else []
+                tally = score_alerts(raised, expected_alerts[pid].get("engagements") or [])
+                row["alerts"] = tally
+                for key in (None, labels[pid].get("class")):
+                    counts = alert_counts.setdefault(key, Counter())
+                    counts.update({k: v for k, v in tally.items() if isinstance(v, int)})
         rows.append(row)
     metrics = {
         "corpus": str(folder), "fetched_at": FETCHED_AT,
@@ -239,6 +280,11 @@ def evaluate(folder: Path, limit: int | None = None, matcher=None, min_seconds: 
     }
     if labels is not None:
         metrics.update(leader_metrics(total))
+        if any(key is not None for key in by_class):
+            metrics["by_class"] = {key: leader_metrics(score) for key, score in sorted(by_class.items(), key=lambda kv: str(kv[0]))}
+    if alert_counts:
+        metrics.update(alert_metrics(alert_counts.pop(None)))
+        metrics["alerts_by_class"] = {key: alert_metrics(counts) for key, counts in sorted(alert_counts.items(), key=lambda kv: str(kv[0]))}
     metrics["clean_docs_per_s"] = len(pages) / clean_seconds if clean_seconds else None
     metrics["docs_per_s"] = throughput(lambda p: extract_page(p, matcher), cleaned, min_seconds) if cleaned else None
     return metrics, rows

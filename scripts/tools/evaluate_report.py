@@ -38,11 +38,22 @@ def print_report(metrics: dict, rows: list[dict], details: bool, out=sys.stdout)
                 say(f"{title}: " + "; ".join(f"{name} x{count}" for name, count, _ in mistakes))
     else:
         say("leaders: no leaders.jsonl, leader metrics skipped")
+    for cls, figures in (metrics.get("by_class") or {}).items():
+        say(f"  class {cls}: P {_fmt(figures['leader_precision'])}  R {_fmt(figures['leader_recall'])}  "
+            f"(TP {figures['leader_tp']}, FP {figures['leader_fp']}, FN {figures['leader_fn']})")
+    if "alert_precision" in metrics:
+        say(f"engagement alerts: P {_fmt(metrics['alert_precision'])}  R {_fmt(metrics['alert_recall'])}  "
+            f"(right {metrics['alert_tp']}, wrong {metrics['alert_fp']}, missed {metrics['alert_fn']})")
+        for cls, figures in (metrics.get("alerts_by_class") or {}).items():
+            if figures["alert_tp"] + figures["alert_fp"] + figures["alert_fn"]:
+                say(f"  class {cls}: P {_fmt(figures['alert_precision'])}  R {_fmt(figures['alert_recall'])}  "
+                    f"(right {figures['alert_tp']}, wrong {figures['alert_fp']}, missed {figures['alert_fn']})")
     say(f"speed: clean {_fmt(metrics['clean_docs_per_s'])} docs/s, extract {_fmt(metrics['docs_per_s'])} docs/s (one thread)")
     if details:
         for row in rows:
             score = row.get("score")
-            if score is None or not (score.false_pos or score.false_neg):
+            alerts = row.get("alerts") or {}
+            if score is None or not (score.false_pos or score.false_neg or alerts.get("wrong") or alerts.get("missed")):
                 continue
             say(f"-- {row['id']}" + (f"  (text F1 {row['text_f1']:.3f})" if "text_f1" in row else "") + (" REJECTED" if row["rejected"] else ""))
             for item in score.false_pos:
@@ -50,5 +61,9 @@ def print_report(metrics: dict, rows: list[dict], details: bool, out=sys.stdout)
                 say(f"   FP {item['name']} ({item['qid']}){leak}: {' | '.join(item['surfaces'])}")
                 if item.get("context"):
                     say(f"      in: {_clip(item['context'])}")
+            for item in (row.get("alerts") or {}).get("wrong", []):
+                say(f"   ALERT wrong {item['pair']} historical={item['historical']}: {_clip(item['sentence'] or '')}")
+            for item in (row.get("alerts") or {}).get("missed", []):
+                say(f"   ALERT missed {item['pair']} historical={item['historical']}")
             for item in score.false_neg:
                 say(f"   FN {item['name']} ({item['qid']}){' [role only]' if item['role_only'] else ''}: {' | '.join(item['surfaces'])}")

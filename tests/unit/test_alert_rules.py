@@ -100,3 +100,29 @@ def test_a_rules_file_changes_only_what_it_sets(tmp_path):
         wrong.write_text(bad)
         with pytest.raises(ValueError, match=complaint):
             load_rules(str(wrong))
+
+
+def found(qid, country, surfaces, sentence, office=None):
+    return LeaderFound(qid=qid, name=qid, country=country, office=office, mentions=1, surfaces=surfaces,
+                       offsets=[[0, 1]], sentence_ids=[0], sentences=[sentence])
+
+
+def test_a_leader_named_only_as_a_modifier_is_no_party_to_the_engagement():
+    s = "Hu held talks with Kim Jong Un's father, Kim Jong Il, in Beijing in May 2011."
+    p = page(found("Q1", "CN", ["Hu"], s), found("Q2", "KP", ["Kim Jong Un"], s), found("Q3", "KP", ["Kim Jong Il"], s))
+    alerts = engagement_alerts(p, RULES, "now")
+    assert [[l.qid for l in a.leaders] for a in alerts] == [["Q1", "Q3"]]
+    assert alerts[0].details["historical"] is True  # dated 2011 on a 2025 page
+    s2 = "Bill Clinton's secretary of state, Madeleine Albright, met Kim Jong Il in 2000."
+    assert engagement_alerts(page(found("Q4", "US", ["Bill Clinton"], s2), found("Q3", "KP", ["Kim Jong Il"], s2)), RULES, "now") == []
+
+
+def test_past_engagements_cited_in_passing_are_historical():
+    cited = "Former President Moon Jae-in, who held three summits with Kim Jong Un in 2018, said talks were the way."
+    news = "Putin held talks with Kim Jong Un in Pyongyang on Wednesday, the day after he arrived."
+    bombed = "Duda welcomed the German leader in Wielun, the first town bombed in 1939."
+    for sentence, historical in ((cited, True), (news, False), (bombed, False)):
+        p = page(found("Q1", "KR", ["Moon Jae-in", "Putin", "Duda"], sentence), found("Q2", "KP", ["Kim Jong Un", "the German leader"], sentence))
+        (alert,) = engagement_alerts(p, RULES, "2025-11-14T07:00:00Z")
+        assert alert.details.get("historical", False) is historical, sentence
+        assert not list(ALERTS.iter_errors(orjson_dict(alert)))  # "historical" fits the v1 contract

@@ -3,7 +3,9 @@
 Data files (built by scripts/build_gazetteer.py, refreshed without touching code):
   data/gazetteer.jsonl  {"qid","name","country","aliases":[..],"short":[..],
                          "terms":[{"role","country","start","end"}]}   one person per line
-  data/countries.tsv    iso2 iso3 qid name names demonyms hos_titles hog_titles leader_role
+  data/countries.tsv    iso2 iso3 qid name names demonyms hos_titles hog_titles leader_role status
+                        (leader_role "-": "the <demonym> leader" names only a leader the page names;
+                        status "former": a state that no longer exists, e.g. SU, DD, CS, YU)
 """
 from __future__ import annotations
 
@@ -60,7 +62,8 @@ class Country:
     names: tuple[str, ...]
     demonyms: tuple[str, ...]
     titles: dict  # role -> tuple of lowercase office words
-    leader_role: str
+    leader_role: str | None  # the office "the <demonym> leader" means by default; None: no default
+    former: bool = False
 
 
 class Gazetteer:
@@ -112,7 +115,8 @@ def load_countries(path: str | Path | None = None) -> list[Country]:
             names=_split(row["names"]) or (row["name"],),
             demonyms=_split(row["demonyms"]),
             titles={"head_of_state": _split(row["hos_titles"].lower()), "head_of_government": _split(row["hog_titles"].lower())},
-            leader_role=row.get("leader_role") or "head_of_state",
+            leader_role=None if row.get("leader_role") == "-" else (row.get("leader_role") or "head_of_state"),
+            former=(row.get("status") or "") == "former",
         )
         for row in rows
     ]

@@ -8,7 +8,7 @@ resolved by the page's date. Longest match wins.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import ahocorasick_rs
 
@@ -18,6 +18,12 @@ from leaderwatch.leaders.vocabulary import load_common_names, load_word_list, re
 
 FULL, SHORT, ROLE = "full", "short", "role"
 AROUND_DAYS = 183  # "in office around the page's date": within half a year of it
+# a surname alone, not in office near the page's date, may still be a past leader ("Reagan" in
+# 2011) or a rising one: news names candidates by surname through repeated campaigns that can
+# precede the first term by a decade (Prabowo ran in 2014, took office in 2024; Petro ran in 2010,
+# took office in 2022); never one whose first term is further off ("Petro" in 1987: someone else)
+FUTURE_DAYS = 12 * 365
+CAPS_MIN = 4  # surnames this long are also looked for in ALL CAPS ("GORBACHEV"; not "XI", "LEE")
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ class LeaderMatcher:
         self.curated = {row[1] for row in read_tsv("aliases.tsv") if len(row) > 2 and row[2] == SHORT}
         place_words = {w.lower() for c in gazetteer.countries.values() for w in c.names + c.demonyms}
         names: dict[str, tuple[str, set[str]]] = {}
+        self._caps_of: dict[str, str] = {}  # "GORBACHEV" -> "Gorbachev": surnames in ALL-CAPS copy
         for person in gazetteer.persons.values():
             for alias in person.aliases:
                 for form in {alias, alias.upper()}:
@@ -53,10 +60,15 @@ class LeaderMatcher:
             for alias in person.short:
                 if len(alias) < 2 or alias.lower() in place_words:
                     continue  # "Jordan" of "Abdullah II of Jordan" is the country
-                if alias in names and names[alias][0] == FULL:
-                    continue  # a full name beats a surname spelled the same
-                kind, qids = names.get(alias, (SHORT, set()))
-                names[alias] = (SHORT, qids | {person.qid})
+                forms = [alias]
+                if len(alias) >= CAPS_MIN and not alias.isupper():
+                    forms.append(alias.upper())  # wire copy and headlines in capitals
+                    self._caps_of.setdefault(alias.upper(), alias)
+                for form in forms:
+                    if form in names and names[form][0] == FULL:
+                        continue  # a full name beats a surname spelled the same
+                    kind, qids = names.get(form, (SHORT, set()))
+                    names[form] = (SHORT, qids | {person.qid})
         # keys are " shadow(form) ": the automaton then only reports whole-word matches
         merged: dict[str, tuple[str, set[str]]] = {}
         for form, (kind, qids) in names.items():
@@ -66,9 +78,9 @@ class LeaderMatcher:
                 continue
             merged[key] = (kind, qids | (old_qids if old_kind == kind else set()))
         entries = {key: (len(key), kind, tuple(sorted(qids))) for key, (kind, qids) in merged.items()}
-        for phrase, (country, role) in role_phrases(gazetteer).items():
+        for phrase, payload in role_phrases(gazetteer).items():
             key = f" {shadow(phrase)} "
-            entries.setdefault(key, (len(key), ROLE, (country, role)))
+            entries.setdefault(key, (len(key), ROLE, payload))
         # names and role phrases, case-sensitive, in one automaton: every (overlapping) match is
         # reported; the Rust automaton (contiguous NFA) scans ~1.4x faster than pyahocorasick's
         keys = sorted(entries)
@@ -85,6 +97,8 @@ class LeaderMatcher:
         context = {start: self._surname_context(text, start, end) for start, end, _, kind, _ in spans if kind == SHORT}
         resolved: list[Mention] = []
         named_in_doc: set[str] = set()
+        # "the Soviet leader, Mikhail Gorbachev,": a full name in apposition decides, not the role
+        self_named = {start for start, _, _, kind, _ in spans if kind == FULL}
         # 1. full names and surnames with a title or office word: these name a person for the document
         for start, end, _, kind, payload in spans:
             if kind == FULL:
@@ -103,7 +117,9 @@ class LeaderMatcher:
                 if qid:
                     resolved.append(Mention(qid, start, end, text[start:end], SHORT, self._is_former(text, start)))
             elif kind == ROLE and day is not None:
-                mention = self._resolve_role(text, start, end, payload, day)
+                if any(end + gap in self_named for gap in (2, 3)) and text[end:end + 1] == ",":
+                    continue
+                mention = self._resolve_role(text, start, end, payload, day, named_in_doc)
                 if mention:
                     resolved.append(mention)
         resolved.sort(key=lambda m: m.start)
@@ -116,6 +132,13 @@ class LeaderMatcher:
         if text[end:end + 1] == "." and text[end + 1:end + 2].isalpha():
             return None
         before = word_before(text, start)
+        if text[start:end] in self._caps_of:  # a surname in capitals: the words around are capitals too
+            if before and not before.isupper():
+                return None
+            title = before.capitalize() if before else ""
+            if before in self.office_titles or title in self.office_titles:
+                return "office"
+            return "courtesy" if title in self.honorifics else "bare"
         if before and before[0].isupper() and before not in self.honorifics:
             return None
         after = word_after(text, end)
@@ -159,6 +182,7 @@ class LeaderMatcher:
         hand-curated, like "Trump"), the only bearer in office around the page's date; or, after
         an office title ("President Obama") or for a distinctive hand-curated surname ("Obama"),
         the only leader of that name at all."""
+        surface = self._caps_of.get(surface, surface)
         known = [q for q in qids if q in named_in_doc]
         if known:
             return known[0] if len(known) == 1 else None
@@ -169,8 +193,14 @@ class LeaderMatcher:
             around = [q for q in qids if self.gazetteer.persons[q].in_office_around(day, AROUND_DAYS)]
             if around:
                 return around[0] if len(around) == 1 else None
+            # not in office near the page's date: a past leader, or a rising one (FUTURE_DAYS)
+            qids = tuple(q for q in qids if self._held_office_by(self.gazetteer.persons[q], day + timedelta(days=FUTURE_DAYS)))
         distinctive = surface in self.curated and surface not in self.common_words and surface not in self.common_names
         return qids[0] if (titled or distinctive) and len(qids) == 1 else None
+
+    @staticmethod
+    def _held_office_by(person, day: date) -> bool:
+        return any(t.start <= day for t in person.terms)
 
     def _office_word_after(self, text: str, end: int) -> bool:
         """ "Obama administration", "Obama's government", "Bush-era", "Clinton impeachment", and across
@@ -186,15 +216,31 @@ class LeaderMatcher:
                         and (words[2] in self.office_words or " ".join(words[2:4]) in self.office_words))
         return False
 
-    def _resolve_role(self, text, start, end, payload, day) -> Mention | None:
-        """"Japan's PM" on `day` -> the holder of that office on that day, unless a name follows."""
-        country, role = payload
+    def _resolve_role(self, text, start, end, payload, day, named_in_doc: set[str]) -> Mention | None:
+        """"Japan's PM" on `day` -> the holder of that office on that day, unless a name follows.
+        "The German leader" names either office: the one of that country's heads in office whom
+        the page names (a page about the federal president calls him "the German leader" on
+        second reference), else the holder of the country's usual leading office. Where the data
+        has two holders on that day (year-precision terms overlap), the one the page names."""
+        country, role, generic = payload
         if self._is_former(text, start):
             return None
         after = word_after(text, end)
         if after and after[0].isupper():
             return None  # "Japanese Prime Minister Fumio Kishida": the name decides, not the date
+        if generic:
+            named = [q for q in named_in_doc if any(t.country == country and t.covers(day) for t in self.gazetteer.persons[q].terms)]
+            if len(named) == 1:
+                return Mention(named[0], start, end, text[start:end], ROLE)
+            if role is None:
+                return None
+            named = [q for q in named if self.gazetteer.persons[q].term_at(day) and any(
+                t.country == country and t.role == role and t.covers(day) for t in self.gazetteer.persons[q].terms)]
+            if len(named) == 1:
+                return Mention(named[0], start, end, text[start:end], ROLE)
         holders = self.gazetteer.holders(country, role, day)
+        if len(holders) > 1:
+            holders = [p for p in holders if p.qid in named_in_doc]
         if len(holders) != 1:
             return None
         return Mention(holders[0].qid, start, end, text[start:end], ROLE)

@@ -7,28 +7,36 @@ from leaderwatch.leaders.gazetteer import DATA_DIR, Gazetteer
 SHORT = "short"
 
 
-def role_phrases(gazetteer: Gazetteer) -> dict[str, tuple[str, str]]:
+LEADER = "leader"  # the generic title: either office (see LeaderMatcher._resolve_role)
+
+
+def role_phrases(gazetteer: Gazetteer) -> dict[str, tuple[str, str | None, bool]]:
     """Phrase -> (country, role) for "<Country>'s <title>", "<Demonym> <title>", "<title> of <Country>";
     the country as written (capitalised: "told us president" is no role), the title in lower,
-    Title and UPPER case. A country form shared by two countries ("Congo") is left out."""
+    Title and UPPER case, and the whole phrase in UPPER case (wire copy, headlines). A country form
+    shared by two countries ("Congo") is left out. The generic "leader" maps to the country's
+    leader_role (None: no default office); the payload's third item says the title was "leader"."""
     countries_of: dict[str, set[str]] = {}
     for country in gazetteer.countries.values():
         for form in country.names + country.demonyms:
             countries_of.setdefault(form.lower(), set()).add(country.iso2)
-    phrases: dict[str, tuple[str, str]] = {}
+    phrases: dict[str, tuple[str, str | None, bool]] = {}
     for country in gazetteer.countries.values():
         titles = [(t, role) for role, words in country.titles.items() for t in words]
-        titles.append(("leader", country.leader_role))
+        titles.append((LEADER, country.leader_role))
         names = [n for n in country.names if len(countries_of[n.lower()]) == 1]
         demonyms = [d for d in country.demonyms if len(countries_of[d.lower()]) == 1]
         for title, role in titles:  # a title shared by two roles stays with the first one
             for cased in {title.lower(), title.title(), title.upper()}:
                 for name in names:
                     for sep in ("'s ", "' "):
-                        phrases.setdefault(f"{name}{sep}{cased}", (country.iso2, role))
-                    phrases.setdefault(f"{cased} of {name}", (country.iso2, role))
+                        phrases.setdefault(f"{name}{sep}{cased}", (country.iso2, role, title == LEADER))
+                    phrases.setdefault(f"{cased} of {name}", (country.iso2, role, title == LEADER))
                 for form in demonyms + [n for n in names if n.replace(".", "").isupper()]:
-                    phrases.setdefault(f"{form} {cased}", (country.iso2, role))
+                    phrases.setdefault(f"{form} {cased}", (country.iso2, role, title == LEADER))
+                    phrases.setdefault(f"{form} {cased}".upper(), (country.iso2, role, title == LEADER))
+                for name in names:
+                    phrases.setdefault(f"{name}'S {cased}".upper(), (country.iso2, role, title == LEADER))
     return phrases
 
 

@@ -59,19 +59,79 @@ def _word_pattern(words: tuple[str, ...]) -> re.Pattern:
 
 
 def engagement_alerts(page: PageEntities, rules: dict, detected_at: str) -> list[Alert]:
-    """Two leaders of different countries in one sentence with an engagement word -> one alert per pair."""
-    pattern = _word_pattern(tuple(rules["engagement"]["words"]))
+    """Two leaders of different countries in one sentence with an engagement word, both participants
+    in it -> one alert per pair, from the first such sentence that reports news (else the first one,
+    marked historical)."""
+    rule = rules["engagement"]
+    pattern = _word_pattern(tuple(rule["words"]))
+    nouns = frozenset(rule.get("modifier_nouns") or ())
+    year_words = tuple(rule.get("historical_year_words") or ())
+    page_year = int(page.event_time[:4]) if page.event_time and page.event_time[:4].isdigit() else None
     sentences = {i: s for leader in page.leaders for i, s in zip(leader.sentence_ids, leader.sentences)}
     alerts = []
     for a, b in combinations(sorted(page.leaders, key=lambda l: l.qid), 2):
         if a.country == b.country:
             continue
+        chosen = None
         for sid in sorted(set(a.sentence_ids) & set(b.sentence_ids)):
-            words = sorted({m.lower() for m in pattern.findall(sentences[sid])})
-            if words:
-                alerts.append(_alert("engagement", [a, b], page, sentences[sid], detected_at, {"words": words}, page.doc_id, a.qid, b.qid))
+            sentence = sentences[sid]
+            words = sorted({m.lower() for m in pattern.findall(sentence)})
+            if not words or not (participates(a, sentence, nouns) and participates(b, sentence, nouns)):
+                continue
+            historical = _dated_before(sentence, page_year, year_words, pattern) or (_former(a) and _former(b))
+            if chosen is None or (chosen[2] and not historical):
+                chosen = (sentence, words, historical)
+            if not historical:
                 break
+        if chosen:
+            sentence, words, historical = chosen
+            details = {"words": words, **({"historical": True} if historical else {})}
+            alerts.append(_alert("engagement", [a, b], page, sentence, detected_at, details, page.doc_id, a.qid, b.qid))
     return alerts
+
+
+def participates(leader: LeaderFound, sentence: str, modifier_nouns: frozenset[str]) -> bool:
+    """False when every mention of the leader in the sentence is a possessive before a modifier
+    noun ("Kim Jong Un's father, Kim Jong Il", "Bill Clinton's top envoy"): the sentence is then
+    about someone else. True when no surface is found in the sentence (nothing to judge by)."""
+    seen = False
+    for surface in leader.surfaces:
+        for match in re.finditer(re.escape(surface), sentence):
+            seen = True
+            rest = sentence[match.end():match.end() + 60]
+            possessive = re.match(r"(?:'s|’s|'|’)\s+((?:[a-z-]+\s+){0,2}?)([a-z-]+)\b", rest)
+            if not (possessive and possessive.group(2) in modifier_nouns):
+                return True
+    return not seen
+
+
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+
+
+@lru_cache(maxsize=16)
+def _year_pattern(words: tuple[str, ...]) -> re.Pattern:
+    lead = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"\b(?:{lead})\s+(?:(?:early|late|mid)[- ])?(?:(?:{_MONTHS})\s+)?(?:\d{{1,2}},?\s+)?((?:19|20)\d\d)\b")
+
+
+def _dated_before(sentence: str, page_year: int | None, words: tuple[str, ...], engagement: re.Pattern) -> bool:
+    """ "... held a summit with Y in 2018" on a later page: the engagement is cited, not news. The
+    year must date the engagement: it stands in a clause (between commas, dashes, brackets) that
+    holds an engagement word (", who met Reagan in Reykjavik in 1986,") or that continues the main
+    clause (", in Beijing in May 2011"); not in an appositive about something else ("welcomed him
+    in Wielun, the first town bombed in 1939")."""
+    if page_year is None or not words:
+        return False
+    years = _year_pattern(words)
+    for clause in re.split(r"[,;()\u2013\u2014]| - ", sentence):
+        if any(int(year) < page_year for year in years.findall(clause)):
+            if engagement.search(clause) or clause.strip().startswith(words):
+                return True
+    return False
+
+
+def _former(leader: LeaderFound) -> bool:
+    return bool(leader.office) and leader.office.startswith("former ")
 
 
 def watch_alerts(page: PageEntities, watch_list: frozenset[str], detected_at: str) -> list[Alert]:
