@@ -147,6 +147,9 @@ class Rejected(Exception):
         super().__init__(message)
         self.reason = reason
 
+    def __reduce__(self):  # picklable: it crosses the clean stage's process pool
+        return type(self), (self.reason, str(self))
+
 
 def encode(record) -> bytes:
     """A record (dataclass, nested ones included) -> its wire JSON."""

@@ -4,12 +4,14 @@
   corpus DIR (pages + truth.jsonl) -> N envelopes, the corpus cycled with fresh urls (each copy's
   own canonical link rewritten too, so nothing is deduplicated) -> pages.raw (gzip-compressed)
   phase 1  throughput: all N sent at once; pages/s until every stage has counted them (summed
-           /progress/ of K workers, each pinned to its own core; broker and producer elsewhere)
+           /progress/ of K workers, each pinned to its own core, broker and producer on the other;
+           workers with --clean-processes are not pinned)
   phase 2  latency: pages sent one by one at half the measured capacity; per page, the record
            timestamp of pages.raw -> the last of its pages.entities record and its alerts
   bare     trafilatura.extract(html), default options, over the distinct pages on core 0: one
            round before phase 1, one between the phases, one after; their mean is the baseline
-Memory: the largest resident size of any worker (sampled every 0.5 s), and its growth from the
+Memory: the largest resident size of any worker, its clean pool processes included (sampled every
+0.5 s), and its growth from the
 first 10% of pages to the end. Text F1: the pipeline's pages.clean text vs truth.jsonl, and
 bare trafilatura's, on the same pages. A human summary, then ONE JSON object as the last line.
 """
@@ -83,8 +85,9 @@ def cores() -> list[int]:
     return sorted(os.sched_getaffinity(0))
 
 
-def start_workers(settings: Settings, count: int, workdir: Path) -> list[tuple[subprocess.Popen, str]]:
-    """`count` all-stage workers of one app, worker i pinned to core i (mod the cores here)."""
+def start_workers(settings: Settings, count: int, workdir: Path, pin: bool = True) -> list[tuple[subprocess.Popen, str]]:
+    """`count` all-stage workers of one app, worker i pinned to core i (mod the cores here) when
+    `pin` (else free to use every core: a worker with a clean process pool)."""
     started = []
     for i in range(count):
         port = free_port()
@@ -93,17 +96,42 @@ def start_workers(settings: Settings, count: int, workdir: Path) -> list[tuple[s
         log = open(workdir / f"worker-{i}.log", "wb")
         process = subprocess.Popen([sys.executable, "-m", "leaderwatch", "worker", "-l", "warn"], env=env,
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                   preexec_fn=lambda core=core: os.sched_setaffinity(0, {core}))
+                                   preexec_fn=(lambda core=core: os.sched_setaffinity(0, {core})) if pin else None)
         started.append((process, f"http://127.0.0.1:{port}"))
     return started
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its live descendants (a worker's clean pool included)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time so far of a process and its live descendants (all threads)."""
+    total = 0.0
+    for each in process_tree(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def rss_mb(pid: int) -> float:
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident size of a process and its live descendants, MiB."""
+    total = 0.0
+    for each in process_tree(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{each}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+    return total
 
 
 class RssSampler(threading.Thread):
@@ -188,6 +216,8 @@ async def read_records(settings: Settings, topic: str) -> list:
 
 # ---------------------------------------------------------------- the bare baseline
 
+BARE_CPU: list[float] = []  # pages per CPU second of each bare round
+
 def bare_round(htmls: list[str]) -> tuple[float, list[str | None]]:
     """Pages/s of trafilatura.extract (default options) over `htmls` on core 0, and its texts."""
     import trafilatura
@@ -195,8 +225,9 @@ def bare_round(htmls: list[str]) -> tuple[float, list[str | None]]:
     mask = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {cores()[0]})
     try:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         texts = [trafilatura.extract(html) for html in htmls]
+        BARE_CPU.append(len(htmls) / (time.process_time() - cpu_start))
         return len(htmls) / (time.perf_counter() - start), texts
     finally:
         os.sched_setaffinity(0, mask)
@@ -204,7 +235,7 @@ def bare_round(htmls: list[str]) -> tuple[float, list[str | None]]:
 
 # ---------------------------------------------------------------- the run
 
-async def bench(folder: Path, pages: int, workers: int, latency_pages: int) -> dict:
+async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clean_processes: int = 0) -> dict:
     templates = load_templates(folder)
     htmls = [t.envelope["body"] for t in templates if not t.envelope["content_type"].startswith("text/plain")]
     bare_rates = []
@@ -213,14 +244,15 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int) -> d
 
     workdir = Path(tempfile.mkdtemp(prefix="leaderwatch-bench-"))
     all_cores = cores()
-    worker_cores = {all_cores[i % len(all_cores)] for i in range(workers)}
+    pin = clean_processes == 0  # a worker with a pool uses every core; else one core per worker
+    worker_cores = {all_cores[i % len(all_cores)] for i in range(workers)} if pin else set(all_cores)
     others = set(all_cores) - worker_cores or set(all_cores)
     os.sched_setaffinity(0, others)  # this process (the producer) and the broker it starts
     try:
         with embedded_broker(log_path=workdir / "broker.log") as broker:
             settings = Settings(broker=broker, app_id=f"bench-{os.getpid()}", datadir=str(workdir / "data"),
-                                producer_max_batch_size=1, partitions=max(2, workers))
-            started = start_workers(settings, workers, workdir)
+                                producer_max_batch_size=1, partitions=max(2, workers), clean_processes=clean_processes)
+            started = start_workers(settings, workers, workdir, pin)
             try:
                 urls = [url for _, url in started]
                 await wait_for(lambda: ready(urls), 120, "workers not ready")
@@ -244,7 +276,7 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int) -> d
                                                                  .startswith("text/html")], bare_texts) if t.truth]
     bare = statistics.mean(bare_rates)
     return {
-        "pages": pages, "workers": workers,
+        "pages": pages, "workers": workers, "clean_processes": clean_processes,
         "pipeline_pages_per_s": round(figures["pipeline_pages_per_s"], 2),
         "bare_extract_pages_per_s": round(bare, 2),
         "ratio": round(figures["pipeline_pages_per_s"] / bare, 3),
@@ -252,6 +284,9 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int) -> d
         "text_f1": round(statistics.mean(pipeline_f1), 4) if pipeline_f1 else None,
         "bare_text_f1": round(statistics.mean(bare_f1), 4) if bare_f1 else None,
         "bare_rounds_pages_per_s": [round(r, 2) for r in bare_rates],
+        "bare_pages_per_cpu_s": round(statistics.mean(BARE_CPU), 2),
+        "cpu_ratio": round(figures["pipeline_pages_per_cpu_s"] / statistics.mean(BARE_CPU), 3)
+        if figures.get("pipeline_pages_per_cpu_s") else None,
         "corpus": str(folder), "corpus_pages": len(templates), "cores": len(all_cores),
         "distinct_doc_ids": len({orjson.loads(r.value)["doc_id"] for r in clean}),
     }
@@ -265,6 +300,8 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
     await producer.start()
     try:
         # phase 1: throughput
+        pids = sampler.pids
+        cpu_start = sum(cpu_seconds(pid) for pid in pids)
         start = time.monotonic()
         tenth = None
         for i in range(pages):
@@ -278,6 +315,7 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
             if tenth is None and progress.get("clean_in", 0) >= pages / 10:
                 tenth = time.monotonic()
         seconds = time.monotonic() - start
+        worker_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_start
         capacity = pages / seconds
         end = time.monotonic()
         rss_tenth, rss_end = sampler.at(tenth or start), sampler.at(end)
@@ -323,6 +361,8 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
     quantile = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else None  # noqa: E731
     return {
         "pipeline_pages_per_s": capacity,
+        # CPU time, robust to other load on the machine: pages per worker-CPU-second
+        "pipeline_pages_per_cpu_s": round(pages / worker_cpu, 2) if worker_cpu else None,
         "latency_ms_p50": quantile(0.5), "latency_ms_p99": quantile(0.99),
         "latency_pages": len(latencies), "latency_rate_pages_per_s": round(1 / interval, 2),
         "worker_rss_mb": round(rss_max, 1),
@@ -337,8 +377,10 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=1000, help="pages through the pipeline in phase 1 (default 1000)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes, each on its own core (default 1)")
     parser.add_argument("--latency-pages", type=int, default=200, help="pages sent one by one in phase 2 (default 200)")
+    parser.add_argument("--clean-processes", type=int, default=0,
+                        help="LEADERWATCH_CLEAN_PROCESSES of each worker (default 0: clean in a thread)")
     args = parser.parse_args()
-    figures = asyncio.run(bench(args.corpus, args.pages, args.workers, args.latency_pages))
+    figures = asyncio.run(bench(args.corpus, args.pages, args.workers, args.latency_pages, args.clean_processes))
     print(f"{figures['pages']} pages of {figures['corpus']} through {figures['workers']} worker(s), all stages, embedded broker")
     print(f"pipeline  {figures['pipeline_pages_per_s']:>8} pages/s   bare trafilatura.extract {figures['bare_extract_pages_per_s']} "
           f"pages/s on one core (rounds {figures['bare_rounds_pages_per_s']}): ratio {figures['ratio']}")

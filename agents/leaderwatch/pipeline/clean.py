@@ -57,6 +57,15 @@ def parse_envelope(data: bytes | str | None, validator, max_page_bytes: int) -> 
     return envelope
 
 
+def clean_message(value: bytes | None, options: "CleanOptions", schemas_dir: str | None = None) -> PageCleaned:
+    """pages.raw message bytes -> PageCleaned (parse_envelope, then clean_page), or Rejected.
+    Top-level and picklable: what the clean stage's process pool runs."""
+    from leaderwatch.schemas import validator_for
+
+    envelope = parse_envelope(value, validator_for("pages.raw.v1.json", schemas_dir), options.max_page_bytes)
+    return clean_page(envelope, options)
+
+
 # ---------------------------------------------------------------- the page
 
 def clean_page(envelope: dict, options: CleanOptions = CleanOptions()) -> PageCleaned:

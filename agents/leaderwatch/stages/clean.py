@@ -1,22 +1,31 @@
-"""pages.raw (bytes: PageFetched JSON) -> pages.clean (PageCleaned); rejects -> pages.dead."""
+"""pages.raw (bytes: PageFetched JSON) -> pages.clean (PageCleaned); rejects -> pages.dead.
+
+Cleaning (trafilatura) is the pipeline's CPU: with LEADERWATCH_CLEAN_PROCESSES=N > 0 it runs in
+a pool of N processes (spawned; they import the pure core only, no Faust), up to 2N pages in
+flight, sent and acknowledged in arrival order; with 0 in a thread of the worker.
+"""
 from __future__ import annotations
 
-from leaderwatch.pipeline.clean import CleanOptions, clean_page, parse_envelope
-from leaderwatch.schemas import validator_for
+from leaderwatch.pipeline.clean import CleanOptions, clean_message
 from leaderwatch.stages.runner import StageContext, run_stage
 
 
 def register(ctx: StageContext) -> None:
     settings, topics = ctx.settings, ctx.topics
-    validator = validator_for("pages.raw.v1.json", settings.schemas_dir)
     options = CleanOptions(max_page_bytes=settings.max_page_bytes, backfill_age_seconds=settings.backfill_age_seconds)
 
-    def clean(value: bytes) -> list:
-        page = clean_page(parse_envelope(value, validator, settings.max_page_bytes), options)
+    def sent_to(page) -> list:
         return [(topics.pages_clean, page.doc_id, page)]
 
     @ctx.app.agent(topics.pages_raw, name="leaderwatch.clean_pages")
     async def clean_pages(stream):
         """pages.raw -> pages.clean: validate the envelope, extract article text with trafilatura."""
-        async for outcome in run_stage(ctx, stream, "clean", clean, in_thread=True):
+        if settings.clean_processes > 0:
+            from leaderwatch.stages.runner import run_pooled_stage
+
+            await run_pooled_stage(ctx, stream, "clean", clean_message, (options, settings.schemas_dir), sent_to,
+                                   processes=settings.clean_processes)
+            return
+        async for outcome in run_stage(ctx, stream, "clean", lambda value: sent_to(clean_message(value, options, settings.schemas_dir)),
+                                       in_thread=True):
             yield outcome

@@ -77,6 +77,50 @@ async def run_stage(ctx: StageContext, stream, stage: str, process: Callable, de
         yield outcome
 
 
+async def run_pooled_stage(ctx: StageContext, stream, stage: str, work: Callable, work_args: tuple, to_messages: Callable,
+                           processes: int) -> None:
+    """run_stage for a CPU-bound core in a process pool: `work(value, *work_args)` runs in one of
+    `processes` spawned processes (it must be a picklable top-level function of the pure core),
+    `to_messages(result)` -> what to send. Up to 2 x processes events in flight; they finish (send
+    or dead-letter, ack, count) in arrival order, so a page's later version is never overtaken by
+    an earlier one, and the offset is committed only once its event is done."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    loop = asyncio.get_running_loop()
+    pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
+    in_flight: asyncio.Queue = asyncio.Queue(maxsize=2 * processes)
+    counters = ctx.counters
+
+    async def finish() -> None:
+        while True:
+            event, future = await in_flight.get()
+            try:
+                result = await future
+                await send_result(ctx, to_messages(result))
+            except Rejected as exc:
+                await send_dead_letter(ctx, stage, exc.reason, str(exc), event.value, event.message)
+            except Exception as exc:  # a broken pool process included: never let one event stop the worker
+                log.exception("%s failed", stage)
+                await send_dead_letter(ctx, stage, "internal_error", f"{type(exc).__name__}: {exc}", event.value, event.message)
+            else:
+                counters[f"{stage}_out"] += 1
+            counters[f"{stage}_in"] += 1
+            try:
+                await source.ack(event)
+            except Exception:
+                log.exception("%s: ack failed", stage)
+
+    source = stream.noack()
+    finisher = asyncio.ensure_future(finish())
+    try:
+        async for event in source.events():
+            await in_flight.put((event, loop.run_in_executor(pool, work, event.value, *work_args)))
+    finally:
+        finisher.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 async def send_result(ctx: StageContext, result) -> None:
     """Send a process() result: a plain list without waiting (Faust flushes before it commits the
     source offset), an Emit's messages acknowledged before its `then` runs."""
