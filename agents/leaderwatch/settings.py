@@ -65,7 +65,7 @@ class Settings:
     topic_dead: str = "pages.dead"
     topic_mention_updates: str = "leaderwatch.mention-updates"
 
-    # processes that clean pages (trafilatura, the CPU-bound step) for this worker; 0 = a thread of it
+    # processes that clean pages (trafilatura, the CPU-bound step) for this worker; 0 = the worker itself
     clean_processes: int = 0
     max_page_bytes: int = 2 * 1024 * 1024  # larger pages are dead-lettered, not parsed
     dead_letter_input_bytes: int = 64 * 1024  # how much of a bad input a dead letter keeps

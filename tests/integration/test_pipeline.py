@@ -10,7 +10,7 @@ from leaderwatch.cli.printing import fetch_json
 from leaderwatch.ops.workers import wait_until_done
 from leaderwatch.ops.ingest import publish_pages
 from leaderwatch.schemas import validator_for
-from tests.conftest import TAKAICHI_PAGE, read_all
+from tests.conftest import TAKAICHI_PAGE, read_all, table_from_entities
 
 pytestmark = pytest.mark.integration
 
@@ -181,3 +181,37 @@ async def test_bad_records_on_every_stage_topic_are_dead_lettered_and_nothing_el
             break
         await asyncio.sleep(0.2)
     assert fetch_json(settings.web_url + f"/mentions/{TAKAICHI}/")["docs"] == 1
+
+
+async def test_clean_in_a_process_pool_counts_every_page_in_order_and_dead_letters_bad_ones(settings_factory, start_worker,
+                                                                                              tmp_path):
+    """LEADERWATCH_CLEAN_PROCESSES=2: pages cleaned by two spawned processes reach every stage; a
+    bad envelope among them is a dead letter; two versions of one page sent back to back are
+    finished in arrival order, so the table holds the later one."""
+    import orjson
+    from aiokafka import AIOKafkaProducer
+
+    from leaderwatch.ops.ingest import SAMPLES_DIR, iter_page_files
+
+    settings = settings_factory(clean_processes=2)
+    start_worker(settings)
+    samples = list(iter_page_files([SAMPLES_DIR]))
+    await publish_pages(settings, samples, show_progress=False)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap)
+    await producer.start()
+    page = {"url": "https://x.example/story", "fetched_at": "2025-11-14T08:00:00Z", "content_type": "text/plain",
+            "published_at": "2025-11-14T06:00:00Z"}
+    await producer.send_and_wait(settings.topic_raw, b"{broken", key=b"bad")
+    for text in ("Kim Jong Un spoke.", "Kim Jong Un spoke. Kim Jong Un left. Kim Jong Un returned."):
+        await producer.send_and_wait(settings.topic_raw, orjson.dumps({**page, "body": text}), key=b"story")
+    await producer.stop()
+    progress = await wait_until_done(settings, len(samples) + 3, timeout=120)
+    assert progress["clean_in"] == len(samples) + 3 and progress["dead_clean_malformed_envelope"] == 1
+    dead = await read_all(settings, settings.topic_dead, expect=1)
+    assert [d["reason"] for d in dead] == ["malformed_envelope"]
+    entities = await read_all(settings, settings.topic_entities, expect=len(samples) + 2)
+    story = [e for e in entities if e["url"] == page["url"]]
+    assert [next(l["mentions"] for l in e["leaders"] if l["qid"] == KIM) for e in story] == [1, 3]  # in arrival order
+    table = {row["qid"]: (row["docs"], row["mentions"]) for row in fetch_json(settings.web_url + "/mentions/?top=1000")["leaders"]}
+    assert table == table_from_entities(entities)  # every page once, the story by its later version
+    assert table[KIM][1] >= 3 and table[TAKAICHI][0] >= 2

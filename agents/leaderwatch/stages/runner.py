@@ -41,7 +41,7 @@ class Emit:
 
 
 async def run_stage(ctx: StageContext, stream, stage: str, process: Callable, decode: Callable | None = None,
-                    in_thread: bool = False, counter_in: str | None = None, counter_out: str | None = ""):
+                    counter_in: str | None = None, counter_out: str | None = ""):
     """Drive `stream` (raw-bytes events) through decode and process; yields one outcome per event
     once it is handled: "ok" or "dead:<reason>" (the agent yields it on: a test_context().put()
     then returns after the event's work, and tests see what happened).
@@ -55,12 +55,9 @@ async def run_stage(ctx: StageContext, stream, stage: str, process: Callable, de
         value = event.value
         try:
             record = decode(value) if decode else value
-            if in_thread:
-                result = await asyncio.to_thread(process, record)
-            else:
-                result = process(record)
-                if inspect.isawaitable(result):
-                    result = await result
+            result = process(record)
+            if inspect.isawaitable(result):
+                result = await result
             await send_result(ctx, result)
         except Rejected as exc:
             await send_dead_letter(ctx, stage, exc.reason, str(exc), value, event.message)
