@@ -2,7 +2,8 @@
 `trafilatura.extract` loop over the same pages on one core, timed in the same run.
 
   corpus DIR (pages + truth.jsonl) -> N envelopes, the corpus cycled with fresh urls (each copy's
-  own canonical link rewritten too, so nothing is deduplicated) -> pages.raw (gzip-compressed)
+  own canonical link rewritten too, so nothing is deduplicated) -> pages.raw (--compression gzip
+  for long runs: the embedded broker holds every byte in memory)
   phase 1  throughput: all N sent at once; pages/s until every stage has counted them (summed
            /progress/ of K workers, each pinned to its own core, broker and producer on the other;
            workers with --clean-processes are not pinned)
@@ -235,7 +236,8 @@ def bare_round(htmls: list[str]) -> tuple[float, list[str | None]]:
 
 # ---------------------------------------------------------------- the run
 
-async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clean_processes: int = 0) -> dict:
+async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clean_processes: int = 0,
+                compression: str | None = None) -> dict:
     templates = load_templates(folder)
     htmls = [t.envelope["body"] for t in templates if not t.envelope["content_type"].startswith("text/plain")]
     bare_rates = []
@@ -258,7 +260,8 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
                 await wait_for(lambda: ready(urls), 120, "workers not ready")
                 sampler = RssSampler([p.pid for p, _ in started])
                 sampler.start()
-                figures = await run_phases(settings, templates, pages, latency_pages, urls, sampler, bare_rates, htmls)
+                figures = await run_phases(settings, templates, pages, latency_pages, urls, sampler, bare_rates, htmls,
+                                           compression)
                 sampler.stopped.set()
             finally:
                 for process, _ in started:
@@ -276,7 +279,7 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
                                                                  .startswith("text/html")], bare_texts) if t.truth]
     bare = statistics.mean(bare_rates)
     return {
-        "pages": pages, "workers": workers, "clean_processes": clean_processes,
+        "pages": pages, "workers": workers, "clean_processes": clean_processes, "compression": compression,
         "pipeline_pages_per_s": round(figures["pipeline_pages_per_s"], 2),
         "bare_extract_pages_per_s": round(bare, 2),
         "ratio": round(figures["pipeline_pages_per_s"] / bare, 3),
@@ -292,10 +295,10 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
     }
 
 
-async def run_phases(settings, templates, pages, latency_pages, urls, sampler, bare_rates, htmls) -> dict:
+async def run_phases(settings, templates, pages, latency_pages, urls, sampler, bare_rates, htmls, compression=None) -> dict:
     from aiokafka import AIOKafkaProducer
 
-    producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, compression_type="gzip", linger_ms=5,
+    producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, compression_type=compression, linger_ms=5,
                                 max_request_size=settings.producer_max_request_size)
     await producer.start()
     try:
@@ -379,8 +382,11 @@ def main() -> None:
     parser.add_argument("--latency-pages", type=int, default=200, help="pages sent one by one in phase 2 (default 200)")
     parser.add_argument("--clean-processes", type=int, default=0,
                         help="LEADERWATCH_CLEAN_PROCESSES of each worker (default 0: clean in a thread)")
+    parser.add_argument("--compression", choices=["gzip"], default=None,
+                        help="compress pages.raw (the embedded broker keeps every byte in memory: use it for long runs)")
     args = parser.parse_args()
-    figures = asyncio.run(bench(args.corpus, args.pages, args.workers, args.latency_pages, args.clean_processes))
+    figures = asyncio.run(bench(args.corpus, args.pages, args.workers, args.latency_pages, args.clean_processes,
+                                args.compression))
     print(f"{figures['pages']} pages of {figures['corpus']} through {figures['workers']} worker(s), all stages, embedded broker")
     print(f"pipeline  {figures['pipeline_pages_per_s']:>8} pages/s   bare trafilatura.extract {figures['bare_extract_pages_per_s']} "
           f"pages/s on one core (rounds {figures['bare_rounds_pages_per_s']}): ratio {figures['ratio']}")
