@@ -56,7 +56,7 @@ def settings_factory(broker_url, tmp_path):
             app_id=f"lw-test-{tag}", broker=broker_url, web_port=free_port(), datadir=str(tmp_path / f"data-{tag}"),
             partitions=2, topic_raw=f"t{tag}.pages.raw", topic_clean=f"t{tag}.pages.clean",
             topic_entities=f"t{tag}.pages.entities", topic_alerts=f"t{tag}.alerts", topic_dead=f"t{tag}.pages.dead",
-            topic_mention_updates=f"t{tag}.mention-updates",
+            topic_mention_updates=f"t{tag}.mention-updates", topic_leaders=f"t{tag}.leaders",
             producer_max_batch_size=1 if EMBEDDED else Settings().producer_max_batch_size,
         )
         return dataclasses.replace(base, **overrides)

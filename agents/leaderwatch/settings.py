@@ -64,6 +64,7 @@ class Settings:
     topic_alerts: str = "alerts"
     topic_dead: str = "pages.dead"
     topic_mention_updates: str = "leaderwatch.mention-updates"
+    topic_leaders: str = "leaderwatch.leaders"  # compacted: leader updates (`leaderwatch leaders update`)
 
     # processes that clean pages (trafilatura, the CPU-bound step) for this worker; 0 = the worker itself
     clean_processes: int = 0

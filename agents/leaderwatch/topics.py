@@ -8,6 +8,7 @@ and the runner encodes its records with orjson.
   leaderwatch.mention-updates   key qid      MentionUpdate
   alerts                        key qid      Alert (contract schemas/alerts.v1.json)
   pages.dead                    key as input DeadLetter
+  leaderwatch.leaders           key qid      gazetteer record (compacted, 1 partition; leaders/updates.py)
 Every topic is declared by the worker (created if missing); docker-compose's topic-init service
 creates the same ones up front with retention.
 """
@@ -24,19 +25,21 @@ class Topics:
     mention_updates: object
     alerts: object
     pages_dead: object
+    leaders: object
 
     def all(self) -> tuple:
-        return (self.pages_raw, self.pages_clean, self.pages_entities, self.mention_updates, self.alerts, self.pages_dead)
+        return (self.pages_raw, self.pages_clean, self.pages_entities, self.mention_updates, self.alerts, self.pages_dead,
+                self.leaders)
 
 
 def declare_topics(app, settings) -> Topics:
     """The pipeline's faust topics (raw bytes), and a task that creates those this worker only writes."""
     page_limit = {"max.message.bytes": str(settings.max_page_bytes + 1024 * 1024)}  # Apache Kafka's default is ~1 MB
 
-    def topic(name: str, partitions: int | None = None, config: dict | None = None):
+    def topic(name: str, partitions: int | None = None, config: dict | None = None, **options):
         return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
                          partitions=partitions or settings.partitions, replicas=settings.replicas, internal=True,
-                         config=config)
+                         config=config, **options)
 
     topics = Topics(
         pages_raw=topic(settings.topic_raw, settings.raw_partitions, page_limit),
@@ -45,6 +48,7 @@ def declare_topics(app, settings) -> Topics:
         mention_updates=topic(settings.topic_mention_updates),
         alerts=topic(settings.topic_alerts),
         pages_dead=topic(settings.topic_dead),
+        leaders=topic(settings.topic_leaders, 1, compacting=True),
     )
 
     @app.task

@@ -274,14 +274,16 @@ def test_create_topics_makes_every_topic_with_its_retention(tmp_path):
         partitions[argv[argv.index("--topic") + 1]] = argv[argv.index("--partitions") + 1]
     day = 24 * 3600 * 1000
     s = Settings()
-    assert set(made) == {s.topic_raw, s.topic_clean, s.topic_entities, s.topic_mention_updates, s.topic_alerts, s.topic_dead}
+    assert set(made) == {s.topic_raw, s.topic_clean, s.topic_entities, s.topic_mention_updates, s.topic_alerts, s.topic_dead,
+                         s.topic_leaders}
+    assert made[s.topic_leaders] == {"cleanup.policy": "compact"}  # leader updates are kept for good
     assert made[s.topic_raw] == made[s.topic_clean] == {"retention.ms": str(30 * day), "max.message.bytes": "4194304"}
     assert made[s.topic_entities] == {"retention.ms": str(90 * day)}
     assert made[s.topic_alerts] == {"retention.ms": str(365 * day)}
     assert made[s.topic_dead] == {"retention.ms": str(30 * day)}
     assert int(made[s.topic_raw]["max.message.bytes"]) >= s.max_page_bytes + 64 * 1024
     # pages.raw as LEADERWATCH_PARTITIONS_RAW says, pages.clean (unset) and the rest as LEADERWATCH_PARTITIONS
-    assert partitions == {**{t: "6" for t in made}, s.topic_raw: "12"}
+    assert partitions == {**{t: "6" for t in made}, s.topic_raw: "12", s.topic_leaders: "1"}
 
 
 @pytest.mark.slow

@@ -50,6 +50,19 @@ def register_commands(app, settings) -> None:
         sent = await publish_pages(settings, files, published, backfill=True)
         print(f"sent {sent} backfill pages to {settings.topic_raw}")
 
+    @app.command(argument("action", type=click.Choice(["update"])), argument("path"))
+    async def leaders(self, action: str, path: str) -> None:
+        """`leaders update FILE`: publish leaders from a CSV (iso3,country,role,person,person_qid,start,end) live."""
+        from leaderwatch.ops.leaders import publish_leader_updates
+
+        try:
+            records = await publish_leader_updates(settings, path)
+        except (OSError, ValueError) as exc:
+            raise SystemExit(f"leaderwatch leaders update: {exc}") from None
+        for record in records:
+            print(f"{record['qid']}  {record['name']} ({record['country']}): {len(record['terms'])} term(s)")
+        print(f"sent {len(records)} leader updates to {settings.topic_leaders}")
+
     @app.command(option("--top", type=int, default=20, help="How many leaders (default 20)."),
                  option("--leader", default=None, help="One leader's windows, by Wikidata id."),
                  option("--json", "as_json", is_flag=True, default=False, help="Print JSON."))

@@ -64,6 +64,7 @@ class Country:
     titles: dict  # role -> tuple of lowercase office words
     leader_role: str | None  # the office "the <demonym> leader" means by default; None: no default
     former: bool = False
+    iso3: str = ""
 
 
 class Gazetteer:
@@ -96,8 +97,14 @@ class Gazetteer:
 
 def load_gazetteer(path: str | Path | None = None, countries_path: str | Path | None = None) -> Gazetteer:
     """Read the data files (defaults: the bundled ones)."""
-    persons = [_person(orjson.loads(line)) for line in Path(path or DATA_DIR / "gazetteer.jsonl").read_bytes().splitlines() if line.strip()]
+    persons = [person_from_row(row) for row in load_rows(path).values()]
     return Gazetteer(persons, load_countries(countries_path))
+
+
+def load_rows(path: str | Path | None = None) -> dict[str, dict]:
+    """qid -> the JSON record of each person in a gazetteer file (default: the bundled one)."""
+    rows = [orjson.loads(line) for line in Path(path or DATA_DIR / "gazetteer.jsonl").read_bytes().splitlines() if line.strip()]
+    return {row["qid"]: row for row in rows}
 
 
 @lru_cache(maxsize=4)
@@ -117,6 +124,7 @@ def load_countries(path: str | Path | None = None) -> list[Country]:
             titles={"head_of_state": _split(row["hos_titles"].lower()), "head_of_government": _split(row["hog_titles"].lower())},
             leader_role=None if row.get("leader_role") == "-" else (row.get("leader_role") or "head_of_state"),
             former=(row.get("status") or "") == "former",
+            iso3=row.get("iso3") or "",
         )
         for row in rows
     ]
@@ -126,7 +134,7 @@ def _split(cell: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (cell or "").split("|") if part.strip())
 
 
-def _person(row: dict) -> Person:
+def person_from_row(row: dict) -> Person:
     return Person(
         qid=row["qid"],
         name=row["name"],

@@ -1,21 +1,102 @@
-"""pages.clean (PageCleaned) -> pages.entities (PageEntities): leaders linked to Wikidata ids."""
+"""pages.clean (PageCleaned) -> pages.entities (PageEntities): leaders linked to Wikidata ids.
+
+The matcher is built from the bundled gazetteer merged with the leader updates on the compacted
+topic leaderwatch.leaders (`leaderwatch leaders update FILE`; key qid, value a gazetteer record,
+leaders/updates.py). Every extract worker reads that topic whole, outside any consumer group, before
+its first page and then follows it: a new leader is linked on the next page after the update.
+"""
 from __future__ import annotations
 
+import asyncio
+import logging
+
+import orjson
+
+from leaderwatch.leaders.gazetteer import load_countries, load_rows
+from leaderwatch.leaders.matcher import LeaderMatcher
+from leaderwatch.leaders.updates import updated_gazetteer
 from leaderwatch.pipeline.extract import build_matcher, extract_page
 from leaderwatch.records import PageCleaned, decode_record
+from leaderwatch.security import aiokafka_security
 from leaderwatch.stages.runner import StageContext, run_stage
+
+log = logging.getLogger(__name__)
+
+
+class LeaderBook:
+    """The current matcher: the bundled gazetteer (or LEADERWATCH_GAZETTEER_FILE) + updates."""
+
+    def __init__(self, gazetteer_file: str = ""):
+        self.gazetteer_file = gazetteer_file
+        self.updates: dict[str, dict] = {}
+        self.matcher: LeaderMatcher = build_matcher(gazetteer_file)
+        self.ready = asyncio.Event()
+
+    def apply(self, records: list[dict]) -> None:
+        """Leader update records -> a new matcher over the merged gazetteer (swapped in whole)."""
+        for record in records:
+            self.updates[record["qid"]] = record
+        base = load_rows(self.gazetteer_file or None)
+        self.matcher = LeaderMatcher(updated_gazetteer(base, self.updates, load_countries()))
+        log.info("leader updates applied: %d persons updated or added", len(self.updates))
+
+
+async def follow_leader_updates(settings, book: LeaderBook) -> None:
+    """Read the leaders topic from its start (no consumer group), apply it, set book.ready once
+    caught up (fetch high-watermark), then apply each new update as it comes."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, group_id=None, enable_auto_commit=False,
+                                auto_offset_reset="earliest", **aiokafka_security(settings))
+    await consumer.start()
+    try:
+        partitions = []
+        for _ in range(50):  # the worker declares the topic at start; wait for it a little
+            await consumer._client.force_metadata_update()
+            partitions = [TopicPartition(settings.topic_leaders, p)
+                          for p in sorted(consumer.partitions_for_topic(settings.topic_leaders) or ())]
+            if partitions:
+                break
+            await asyncio.sleep(0.2)
+        if not partitions:
+            log.warning("no topic %s: running without leader updates", settings.topic_leaders)
+            book.ready.set()
+            return
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        while True:
+            batches = await consumer.getmany(timeout_ms=500)
+            records = [orjson.loads(r.value) for rs in batches.values() for r in rs if r.value]
+            if records:
+                await asyncio.to_thread(book.apply, records)  # ~1-2 s of matcher building, off the event loop
+            if not book.ready.is_set():
+                caught_up = True
+                for tp in partitions:
+                    highwater = consumer.highwater(tp)
+                    caught_up = caught_up and highwater is not None and await consumer.position(tp) >= highwater
+                if caught_up:
+                    book.ready.set()
+    finally:
+        book.ready.set()
+        await consumer.stop()
 
 
 def register(ctx: StageContext) -> None:
     topics = ctx.topics
+    book = LeaderBook(ctx.settings.gazetteer_file)
+
+    @ctx.app.task
+    async def read_leader_updates() -> None:
+        """leaderwatch.leaders -> the extract matcher: the leader updates, read whole, then followed."""
+        await follow_leader_updates(ctx.settings, book)
 
     @ctx.app.agent(topics.pages_clean, name="leaderwatch.extract_leaders")
     async def extract_leaders(stream):
         """pages.clean -> pages.entities: find the leaders each page names, linked to Wikidata."""
-        matcher = build_matcher(ctx.settings.gazetteer_file)
+        await book.ready.wait()
 
         def extract(page: PageCleaned) -> list:
-            entities = extract_page(page, matcher)
+            entities = extract_page(page, book.matcher)
             ctx.counters["leaders_found"] += len(entities.leaders)
             return [(topics.pages_entities, entities.doc_id, entities)]
 
