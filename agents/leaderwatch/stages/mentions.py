@@ -13,7 +13,7 @@ import logging
 from leaderwatch.pipeline.alerts import load_rules, spike_alert
 from leaderwatch.pipeline.mentions import (add_to_totals, add_to_window, apply_update, doc_record, mention_updates,
                                            repaired_sum, sums_of_contributions)
-from leaderwatch.records import MentionUpdate, PageEntities, decode_record
+from leaderwatch.records import MentionUpdate, PageEntities, decode_record, encode
 from leaderwatch.stages.runner import Emit, StageContext, run_stage
 from leaderwatch.times import shift_window, utc_now_iso, window_start
 
@@ -91,6 +91,16 @@ def register(ctx: StageContext) -> None:
     settings, topics, counters = ctx.settings, ctx.topics, ctx.counters
     rules = load_rules(settings.rules_file or None)
     tables = ctx.mentions = MentionTables(ctx.app, settings, counters, rules["spike"]["top_documents"])
+
+    async def write_repairs_now() -> None:
+        """After `repair`: one no-op update per corrected leader (doc_id "", 0 mentions: it counts
+        nothing), so aggregate_mentions writes the corrected rows to the changelogs now, where every
+        worker's live view (web/live.py) reads them, rather than at that leader's next page."""
+        for qid in list(tables.repairs_pending):
+            await topics.mention_updates.send(key=qid.encode("utf-8"), value=encode(MentionUpdate(
+                qid=qid, doc_id="", name="", country="", mentions=0, event_time="1970-01-01T00:00:00Z")))
+
+    tables.leader_doc_to_mentions.on_recover(write_repairs_now)  # after tables.repair (registered first)
 
     def count(page: PageEntities) -> Emit:
         previous = tables.doc_to_contribution.get(page.doc_id)
