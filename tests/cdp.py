@@ -76,6 +76,7 @@ class Page:
         await self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=mobile)
 
     async def screenshot(self, path: Path, full_page: bool = True) -> Path:
+        await self.send("Page.bringToFront")  # a tab in the background paints no frames to capture
         params = {"format": "png", "captureBeyondViewport": full_page}
         if full_page:
             metrics = await self.send("Page.getLayoutMetrics")

@@ -50,7 +50,7 @@ def render_leaders(state, limit: int = 50) -> str:
     caption = f"last 24 windows up to {_e(latest)}" if latest else "no event-time windows yet"
     return (f'<table class="leaders"><caption>Leaders by documents; sparkline: {caption}</caption><thead><tr>'
             '<th scope="col" class="num">#</th><th scope="col">leader</th><th scope="col">country</th>'
-            '<th scope="col" class="num">documents</th><th scope="col" class="num">mentions</th>'
+            '<th scope="col" class="num"><abbr title="documents">docs</abbr></th><th scope="col" class="num">mentions</th>'
             '<th scope="col">last 24 windows</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
 
 

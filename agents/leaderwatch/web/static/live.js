@@ -5,7 +5,9 @@
   document.documentElement.classList.add("js");
   var $ = function (sel) { return document.querySelector(sel); };
   var status = $("#status");
-  var seenAlerts = null;  // alert ids already shown: new ones are highlighted
+  var seenAlerts = null;  // alert ids already shown: new ones are highlighted for FRESH_MS
+  var freshUntil = {};
+  var FRESH_MS = 30000;
   var version = -1;
 
   function setStatus(text, cls) {
@@ -50,11 +52,20 @@
   }
 
   function render(sections) {
+    // keyboard users keep their place: a focused leader link is focused again after the swap
+    var focused = document.activeElement;
+    var focusedQid = focused && focused.matches && focused.matches("#leaders-body a.leader") ? focused.dataset.qid : null;
     $("#leaders-body").innerHTML = sections.leaders;
+    if (focusedQid) {
+      var again = document.querySelector('#leaders-body a.leader[data-qid="' + focusedQid + '"]');
+      if (again) again.focus();
+    }
     var before = seenAlerts || currentAlertIds();
     $("#alerts-body").innerHTML = sections.alerts;
+    var now = Date.now();
     document.querySelectorAll("#alert-list [data-alert-id]").forEach(function (li) {
-      if (!before[li.dataset.alertId]) li.classList.add("fresh");
+      if (!before[li.dataset.alertId]) freshUntil[li.dataset.alertId] = now + FRESH_MS;
+      if (freshUntil[li.dataset.alertId] > now) li.classList.add("fresh");
     });
     seenAlerts = currentAlertIds();
     $("#health-body").innerHTML = sections.health;
@@ -73,13 +84,14 @@
       .then(function (r) { return r.text(); })
       .then(function (html) {
         var detail = $("#detail");
+        var hadFocus = detail.contains(document.activeElement);
         var holder = document.createElement("div");
         holder.innerHTML = html;
         var fresh = holder.firstElementChild;
         detail.replaceWith(fresh);
         fresh.hidden = false;
         if (push) history.pushState({ leader: qid }, "", "/?leader=" + encodeURIComponent(qid) + "#detail");
-        if (focus) fresh.focus();
+        if (focus || hadFocus) fresh.focus();
         markSelected();
       })
       .catch(function () { setStatus("could not load " + qid, "down"); });
