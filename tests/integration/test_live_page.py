@@ -20,7 +20,7 @@ from tests.conftest import PROJECT_DIR, TAKAICHI_PAGE, read_all, table_from_enti
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(chromium_path() is None, reason="no chromium (Debian: apt-get install chromium)")]
-ARTIFACTS = Path(os.environ.get("LEADERWATCH_TEST_ARTIFACTS") or PROJECT_DIR / "test-artifacts")
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS") or PROJECT_DIR / "test-artifacts")
 TAKAICHI, KIM = "Q1705028", "Q56226"
 TAKAICHI_KIM_ALERT = (f"Array.from(document.querySelectorAll('#alert-list li[data-kind=engagement]'))"
                       f".find(li => li.dataset.leaders.includes('{TAKAICHI}') && li.dataset.leaders.includes('{KIM}'))")

@@ -39,6 +39,7 @@ class MentionTables:
         self.sum_tables = {t.name: t for t in (self.leader_to_mentions, self.leader_window_to_mentions)}
         self.repairs_pending: dict[str, dict[tuple[str, str], dict]] = {}
         self.counters, self.top_documents = counters, top_documents
+        self.on_repaired = None  # async callable run after a repair that corrected something
         self.leader_doc_to_mentions.on_recover(self.repair)
 
     async def repair(self) -> None:
@@ -55,6 +56,8 @@ class MentionTables:
         if repaired:
             log.warning("%d per-leader sums disagreed with the per-document records after recovery (a crash cut "
                         "a changelog write short); corrected", repaired)
+            if self.on_repaired:
+                await self.on_repaired()
 
     def write_pending_repairs(self, qid: str) -> None:
         for (table_name, key), row in self.repairs_pending.pop(qid, {}).items():
@@ -96,11 +99,12 @@ def register(ctx: StageContext) -> None:
         """After `repair`: one no-op update per corrected leader (doc_id "", 0 mentions: it counts
         nothing), so aggregate_mentions writes the corrected rows to the changelogs now, where every
         worker's live view (web/live.py) reads them, rather than at that leader's next page."""
+        log.info("writing the repaired sums of %d leaders to the changelogs", len(tables.repairs_pending))
         for qid in list(tables.repairs_pending):
             await topics.mention_updates.send(key=qid.encode("utf-8"), value=encode(MentionUpdate(
                 qid=qid, doc_id="", name="", country="", mentions=0, event_time="1970-01-01T00:00:00Z")))
 
-    tables.leader_doc_to_mentions.on_recover(write_repairs_now)  # after tables.repair (registered first)
+    tables.on_repaired = write_repairs_now
 
     def count(page: PageEntities) -> Emit:
         previous = tables.doc_to_contribution.get(page.doc_id)
