@@ -54,7 +54,7 @@ def register_views(ctx: StageContext) -> None:
         state = live.state
         latest = state.latest_window()
         leaders = [{**row, "sparkline": state.sparkline(row["qid"], latest)} for row in state.top_leaders(None)]
-        return web.json({"caught_up": live.caught_up, "version": state.version, "latest_window": latest,
+        return web.json({"caught_up": live.caught_up, "caught_up_after": live.caught_up_after, "version": state.version, "latest_window": latest,
                          "leaders": leaders, "alerts": state.recent_alerts(limit=len(state.alerts)),
                          "dead_letters": [{"stage": s, "reason": r, "count": n} for (s, r), n in sorted(state.dead.items())],
                          "lag": live.lag, "last_event_time": state.last_event_time, "counters": dict(ctx.counters)})
@@ -125,9 +125,6 @@ def register_views(ctx: StageContext) -> None:
     @app.page("/health/")
     async def health_view(web, request):
         ready = is_ready()
-        body = {"ready": ready}
-        if live is not None:  # the live view's first catch-up with the topics it copies
-            body.update(view_caught_up=live.caught_up, view_caught_up_after=live.caught_up_after)
-        return web.json(body, status=200 if ready else 503)
+        return web.json({"ready": ready}, status=200 if ready else 503)
 
     ctx.metrics = install_metrics(app, ctx.settings, ctx.counters, is_ready)
