@@ -13,7 +13,7 @@ import logging
 from leaderwatch.pipeline.alerts import load_rules, spike_alert
 from leaderwatch.pipeline.mentions import (add_to_totals, add_to_window, apply_update, doc_record, mention_updates,
                                            repaired_sum, sums_of_contributions)
-from leaderwatch.records import MentionUpdate, PageEntities, decode_record
+from leaderwatch.records import MentionUpdate, PageEntities, decode_record, encode
 from leaderwatch.stages.runner import Emit, StageContext, run_stage
 from leaderwatch.times import shift_window, utc_now_iso, window_start
 
@@ -39,6 +39,7 @@ class MentionTables:
         self.sum_tables = {t.name: t for t in (self.leader_to_mentions, self.leader_window_to_mentions)}
         self.repairs_pending: dict[str, dict[tuple[str, str], dict]] = {}
         self.counters, self.top_documents = counters, top_documents
+        self.on_repaired = None  # async callable run after a repair that corrected something
         self.leader_doc_to_mentions.on_recover(self.repair)
 
     async def repair(self) -> None:
@@ -55,6 +56,8 @@ class MentionTables:
         if repaired:
             log.warning("%d per-leader sums disagreed with the per-document records after recovery (a crash cut "
                         "a changelog write short); corrected", repaired)
+            if self.on_repaired:
+                await self.on_repaired()
 
     def write_pending_repairs(self, qid: str) -> None:
         for (table_name, key), row in self.repairs_pending.pop(qid, {}).items():
@@ -91,6 +94,17 @@ def register(ctx: StageContext) -> None:
     settings, topics, counters = ctx.settings, ctx.topics, ctx.counters
     rules = load_rules(settings.rules_file or None)
     tables = ctx.mentions = MentionTables(ctx.app, settings, counters, rules["spike"]["top_documents"])
+
+    async def write_repairs_now() -> None:
+        """After `repair`: one no-op update per corrected leader (doc_id "", 0 mentions: it counts
+        nothing), so aggregate_mentions writes the corrected rows to the changelogs now, where every
+        worker's live view (web/live.py) reads them, rather than at that leader's next page."""
+        log.info("writing the repaired sums of %d leaders to the changelogs", len(tables.repairs_pending))
+        for qid in list(tables.repairs_pending):
+            await topics.mention_updates.send(key=qid.encode("utf-8"), value=encode(MentionUpdate(
+                qid=qid, doc_id="", name="", country="", mentions=0, event_time="1970-01-01T00:00:00Z")))
+
+    tables.on_repaired = write_repairs_now
 
     def count(page: PageEntities) -> Emit:
         previous = tables.doc_to_contribution.get(page.doc_id)
