@@ -13,7 +13,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore
 WORKDIR /src
-COPY pyproject.toml README.md* ./
+COPY pyproject.toml ./
 # The dependencies first, from pyproject.toml alone: their layer stays cached while only the code changes.
 # babel (courlan's, via trafilatura) serves only courlan's URL language filter, which leaderwatch never asks
 # for (no target language): its 35 MB of CLDR locale data go; Locale.parse then raises UnknownLocaleError,
@@ -22,6 +22,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
       > /tmp/requirements.txt \
  && pip install --prefix=/install --only-binary=:all: -r /tmp/requirements.txt \
  && rm -f /install/lib/python3.11/site-packages/babel/locale-data/*.dat
+COPY README.md* ./
 COPY agents/ agents/
 # the JSON Schemas ship inside the package too (pyproject maps schemas/ to agents/schemas_files)
 COPY schemas/ schemas/
