@@ -18,7 +18,9 @@ from tools.containers import engine_problem  # scripts/ is on pytest's pythonpat
 ROOT = Path(__file__).resolve().parents[2]
 
 ENGINE, PROBLEM = engine_problem()
-pytestmark = [pytest.mark.integration, pytest.mark.skipif(ENGINE is None, reason=f"container test: {PROBLEM}")]
+# runs_alone: the other integration tests wait while it runs (tests/integration/conftest.py)
+pytestmark = [pytest.mark.integration, pytest.mark.runs_alone,
+              pytest.mark.skipif(ENGINE is None, reason=f"container test: {PROBLEM}")]
 
 
 def test_the_compose_topology_runs_in_containers():
