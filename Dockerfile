@@ -1,8 +1,10 @@
 # syntax=docker/dockerfile:1
-# The leaderwatch worker image: one image, every stage; LEADERWATCH_STAGES picks what a container runs.
+# The leaderwatch image: one image, every stage and every command (the embedded broker and the demo too);
+# LEADERWATCH_STAGES picks what a worker container runs.
 #   docker build -t leaderwatch:dev .
+#   podman build --format docker -t leaderwatch:dev .   # the OCI format would drop the HEALTHCHECK
 #   docker run --rm -e LEADERWATCH_BROKER=kafka://broker:9092 -e LEADERWATCH_STAGES=clean leaderwatch:dev
-# See docs/deploy.md.
+# scripts/test-containers builds it and runs the compose topology on it. See docs/deploy.md.
 
 # ---- build: the project and its dependencies, installed under /install (wheels only, no compiler)
 FROM python:3.11.11-slim-bookworm AS build
@@ -11,11 +13,20 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore
 WORKDIR /src
-COPY pyproject.toml README.md* ./
+COPY pyproject.toml ./
+# The dependencies first, from pyproject.toml alone: their layer stays cached while only the code changes.
+# babel (courlan's, via trafilatura) serves only courlan's URL language filter, which leaderwatch never asks
+# for (no target language): its 35 MB of CLDR locale data go; Locale.parse then raises UnknownLocaleError,
+# which that filter catches.
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+      > /tmp/requirements.txt \
+ && pip install --prefix=/install --only-binary=:all: -r /tmp/requirements.txt \
+ && rm -f /install/lib/python3.11/site-packages/babel/locale-data/*.dat
+COPY README.md* ./
 COPY agents/ agents/
 # the JSON Schemas ship inside the package too (pyproject maps schemas/ to leaderwatch/schemas_files)
 COPY schemas/ schemas/
-RUN pip install --prefix=/install --only-binary=:all: .
+RUN pip install --prefix=/install --only-binary=:all: --no-deps .
 
 # ---- run: slim Python, the installed tree, the schemas; no build tools, not root
 FROM python:3.11.11-slim-bookworm
@@ -26,8 +37,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     LEADERWATCH_DATADIR=/app/var \
     LEADERWATCH_WEB_PORT=6066
 
-RUN groupadd --system --gid 10001 leaderwatch \
- && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home --shell /usr/sbin/nologin leaderwatch
+# a regular (not --system) account: uid 10001 is above the system range; HOME=/app is not writable, and
+# nothing needs it to be (the broker runs from where pip installed it); /tmp and /app/var are the writable places
+RUN groupadd --gid 10001 leaderwatch \
+ && useradd --uid 10001 --gid 10001 --home-dir /app --no-create-home --no-log-init --shell /usr/sbin/nologin leaderwatch
 
 COPY --from=build /install /usr/local
 WORKDIR /app

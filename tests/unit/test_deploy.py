@@ -16,6 +16,7 @@ from leaderwatch.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE = ROOT / "docker-compose.yml"
+COMPOSE_EMBEDDED = ROOT / "docker-compose.embedded.yml"  # the override: the image's own broker instead of Apache Kafka
 ENV_EXAMPLE = ROOT / ".env.example"
 DEPLOY_DOC = ROOT / "docs" / "deploy.md"
 CREATE_TOPICS = ROOT / "scripts" / "create-topics"
@@ -65,6 +66,42 @@ def test_docker_compose_config_accepts_the_file(tmp_path):
     assert done.returncode == 0, done.stderr
     # every ${VAR} has a default, so nothing is "not set" even without a .env
     assert "not set" not in done.stderr and "WARNING" not in done.stderr, done.stderr
+
+
+def test_docker_compose_config_merges_the_embedded_broker_override(tmp_path):
+    """docker-compose.yml + docker-compose.embedded.yml: the broker and the topic step from the leaderwatch
+    image, advertised as kafka:9092; every stage one record per producer batch (what the embedded broker needs)."""
+    exe = shutil.which("docker-compose")
+    if exe is None:
+        pytest.skip("docker-compose is not installed (Debian: apt-get install docker-compose)")
+    import yaml
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADERWATCH_", "COMPOSE_"))}
+    (tmp_path / "none.env").touch()
+    done = subprocess.run([exe, "--project-directory", str(ROOT), "--env-file", str(tmp_path / "none.env"),
+                           "-f", str(COMPOSE), "-f", str(COMPOSE_EMBEDDED), "config"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "WARNING" not in done.stderr, done.stderr
+    services = yaml.safe_load(done.stdout)["services"]
+    assert set(services) == {"kafka", "topics", *STAGE_SERVICES}
+    kafka = services["kafka"]
+    assert kafka["image"] == "leaderwatch:dev" and kafka["command"][0] == "broker"
+    command = kafka["command"]
+    assert command[command.index("--host") + 1] == "0.0.0.0" and command[command.index("--port") + 1] == "9092"
+    assert command[command.index("--advertised-host") + 1] == "kafka"
+    assert "9092" in " ".join(kafka["healthcheck"]["test"]) and kafka["healthcheck"]["test"][:2] == ["CMD", "python"]
+    assert services["topics"]["image"] == "leaderwatch:dev" and services["topics"]["entrypoint"][0] == "python"
+    for stage in STAGE_SERVICES:
+        env = services[stage]["environment"]
+        assert env["LEADERWATCH_PRODUCER_MAX_BATCH_SIZE"] == "1", stage
+        assert env["LEADERWATCH_BROKER"] == "kafka://kafka:9092" and env["LEADERWATCH_STAGES"] == stage
+        assert services[stage]["depends_on"]["topics"]["condition"] == "service_completed_successfully"
+    assert services["mentions"]["volumes"][0].startswith("mentions-data:/app/var")
+
+
+def test_the_embedded_override_names_only_known_variables():
+    assert sorted(names_in(COMPOSE_EMBEDDED) - set(Settings.env_names()) - COMPOSE_ONLY) == []
 
 
 def test_kafka_is_a_pinned_apache_kafka_in_kraft_mode(compose):

