@@ -142,7 +142,7 @@ async def test_bad_records_on_every_stage_topic_are_dead_lettered_and_nothing_el
     good.write_bytes(TAKAICHI_PAGE.read_bytes())
     assert await publish_pages(settings, [huge, broken, good], show_progress=False) == 1
 
-    dead = await read_all(settings, settings.topic_dead, expect=len(bad) + 2)
+    dead = await read_all(settings, settings.topic_dead, expect=len(bad) + 2 + 2)  # pages.entities' two read by two stages
     assert_valid("pages.dead.v1.json", dead)
     # pages.entities feeds two stages (mentions and alert): each dead-letters what it cannot read
     reasons = {(d["stage"], d["key"]): d["reason"] for d in dead}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import orjson
 
@@ -47,7 +48,9 @@ async def follow_leader_updates(settings, book: LeaderBook) -> None:
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest", **aiokafka_security(settings))
+                                auto_offset_reset="earliest", fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
+                                **aiokafka_security(settings))
+    started = time.monotonic()
     await consumer.start()
     try:
         partitions = []
@@ -76,6 +79,7 @@ async def follow_leader_updates(settings, book: LeaderBook) -> None:
                     caught_up = caught_up and highwater is not None and await consumer.position(tp) >= highwater
                 if caught_up:
                     book.ready.set()
+                    log.info("leader updates read in %.1f s: %d persons", time.monotonic() - started, len(book.updates))
     finally:
         book.ready.set()
         await consumer.stop()
