@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -69,6 +70,7 @@ def clean_page(envelope: dict, options: CleanOptions = CleanOptions()) -> PageCl
         first_line = text.split("\n", 1)[0].strip()
         meta["title"] = first_line if 0 < len(first_line) <= 200 else None
     else:
+        check_attributes(body)
         text, meta = extract_article(body, url)
     if len(text.strip()) < options.min_text_chars:
         raise Rejected("no_text", "no article text could be extracted from the page")
@@ -149,6 +151,31 @@ def check_is_text(body: str) -> None:
     replacement = sample.count("\ufffd")
     if replacement > max(10, len(sample) * 0.005):
         raise Rejected("bad_charset", f"{replacement} undecodable characters (U+FFFD): wrong charset")
+
+
+# libxml2's HTML parser compares each attribute of an element with the ones before it, and
+# trafilatura parses a page several times: one element with 150,000 attributes (1.5 MB) took 350 s.
+MAX_ATTRIBUTES = 1000  # per element; real pages stay under ~100
+_TAG = re.compile(r"""<[A-Za-z][^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*""")  # a start tag, quotes respected
+_QUOTED = re.compile(r""""[^"]*"|'[^']*'""")
+_ATTRIBUTE_NAME = re.compile(r"""[\s"'/][^\s"'=>/]""")
+_RAW_TEXT = re.compile(r"<(/?)(?:script|style)\b", re.I)  # their content is text, not tags
+
+
+def check_attributes(html: str, limit: int = MAX_ATTRIBUTES) -> None:
+    """Reject a page with an element of more than `limit` attributes (before any parser sees it)."""
+    raw_text = None
+    for match in _TAG.finditer(html):
+        if match.end() - match.start() <= 2 * limit:  # an attribute takes at least 2 characters
+            continue
+        if raw_text is None:
+            raw_text = [(m.start(), not m.group(1)) for m in _RAW_TEXT.finditer(html)]
+        before = bisect.bisect_left(raw_text, (match.start(),)) - 1
+        if before >= 0 and raw_text[before][1]:
+            continue  # inside <script> or <style>
+        attributes = len(_ATTRIBUTE_NAME.findall(_QUOTED.sub('""', match.group())))
+        if attributes > limit:
+            raise Rejected("too_large", f"an element with {attributes} attributes exceeds the limit of {limit}")
 
 
 def decode_bytes(raw: bytes) -> str:
