@@ -12,6 +12,8 @@ from __future__ import annotations
 from leaderwatch.stages.runner import StageContext
 from leaderwatch.web.metrics import install_metrics
 
+MAX_TOP = 10_000  # /mentions/?top=N: 1..MAX_TOP, else 400
+
 
 def register_views(ctx: StageContext) -> None:
     app = ctx.app
@@ -22,6 +24,8 @@ def register_views(ctx: StageContext) -> None:
             top = int(request.query.get("top", "20"))
         except ValueError:
             return web.json({"error": "top must be an integer"}, status=400)
+        if not 1 <= top <= MAX_TOP:
+            return web.json({"error": f"top must be between 1 and {MAX_TOP}"}, status=400)
         return web.json({"leaders": ctx.mentions.top_leaders(top) if ctx.mentions else []})
 
     @app.page("/mentions/{qid}/")
