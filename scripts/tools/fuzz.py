@@ -73,9 +73,9 @@ script_text = st.text(st.characters(categories=("L", "M", "N", "P", "Zs", "Cf"))
 
 
 @st.composite
-def input_spec(draw) -> tuple:
+def input_spec(draw, kinds: tuple = ()) -> tuple:
     """One input as a small spec (kind, params); build() turns it into bytes."""
-    kind = draw(st.sampled_from(WEIGHTED))
+    kind = draw(st.sampled_from([k for k in WEIGHTED if k in kinds] if kinds else WEIGHTED))
     if kind == "good":
         return kind, (draw(st.integers(0, len(LEADERS) - 1)), draw(st.integers(0, 10**6)))
     if kind in ("truncated_json", "truncated_html"):
@@ -135,7 +135,7 @@ def input_spec(draw) -> tuple:
     raise AssertionError(kind)
 
 
-def draw_spec(seed_value: int, n: int) -> tuple:
+def draw_spec(seed_value: int, n: int, kinds: tuple = ()) -> tuple:
     """Input n of a run: hypothesis seeded with (seed, n), so one input replays on its own. (One
     hypothesis run over all inputs is not reproducible: its engine adapts to how fast it goes.)"""
     drawn: list[tuple] = []
@@ -143,7 +143,7 @@ def draw_spec(seed_value: int, n: int) -> tuple:
     @seed(seed_value * 1_000_003 + n)
     @hsettings(max_examples=2, phases=[Phase.generate], database=None, deadline=None,
                suppress_health_check=list(HealthCheck))
-    @given(input_spec())
+    @given(input_spec(kinds))
     def collect(spec):
         drawn.append(spec)
 
@@ -151,9 +151,9 @@ def draw_spec(seed_value: int, n: int) -> tuple:
     return drawn[-1]  # the first example hypothesis tries is always the simplest one
 
 
-def draw_specs(count: int, seed_value: int) -> list[tuple]:
-    """`count` input specs, the same for the same seed."""
-    return [draw_spec(seed_value, n) for n in range(count)]
+def draw_specs(count: int, seed_value: int, kinds: tuple = ()) -> list[tuple]:
+    """`count` input specs, the same for the same seed (and kinds)."""
+    return [draw_spec(seed_value, n, kinds) for n in range(count)]
 
 
 # ---------------------------------------------------------------- building the bytes
@@ -488,7 +488,7 @@ def listening_addresses(pid: int) -> list[str]:
 async def run(args) -> dict:
     started = time.monotonic()
     qids = check_good_pages_are_found()
-    specs = draw_specs(args.inputs, args.seed)
+    specs = draw_specs(args.inputs, args.seed, tuple(args.kinds.split(",")) if args.kinds else ())
     print(f"fuzz: {len(specs)} inputs drawn with seed {args.seed} "
           f"({dict(collections.Counter(EXPECT[k] for k, _ in specs))})", file=sys.stderr)
     work = Path(tempfile.mkdtemp(prefix="leaderwatch-fuzz-"))
@@ -639,6 +639,7 @@ def main(argv=None) -> int:
     parser.add_argument("--inputs", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--short", action="store_true", help="CI: 400 inputs")
+    parser.add_argument("--kinds", default="", help="only these input kinds (comma-separated; see KINDS)")
     parser.add_argument("--ingest-good", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait for the worker to finish")
     parser.add_argument("--broker", default=os.environ.get("LEADERWATCH_BROKER", ""),
