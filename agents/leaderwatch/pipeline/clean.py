@@ -5,9 +5,9 @@ envelope dict into a PageCleaned or raises Rejected with a reason code. No Faust
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import logging
-import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
