@@ -151,10 +151,11 @@ def page_copy(pages, n: int) -> dict:
     return {**envelope, "body": body, "url": f"https://faults.example/copy/{n}", "source": f"faults-{n}"}
 
 
-async def feed(settings: Settings, pages, count: int, rate: float, hold: threading.Event, sent: list) -> None:
+async def feed(settings: Settings, pages, count: int, rate: float, hold: threading.Event, sent: list, failed: list) -> None:
     """Send `count` page copies at `rate` per second; wait while `hold` is set (the outage)."""
     from aiokafka import AIOKafkaProducer
 
+    pending = []
     producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, max_request_size=8 * 1024 * 1024,
                                 compression_type="gzip", linger_ms=20, request_timeout_ms=60_000)
     await producer.start()
@@ -167,11 +168,17 @@ async def feed(settings: Settings, pages, count: int, rate: float, hold: threadi
             if delay > 0:
                 await asyncio.sleep(delay)
             envelope = page_copy(pages, n)
-            await producer.send(settings.topic_raw, orjson.dumps(envelope), key=envelope["url"].encode())
-            sent.append(envelope["url"])
+            pending.append((envelope["url"], await producer.send(settings.topic_raw, orjson.dumps(envelope),
+                                                                 key=envelope["url"].encode())))
         await producer.flush()
     finally:
         await producer.stop()
+    for url, future in pending:  # a page counts as sent once the broker has acknowledged it
+        try:
+            await future
+            sent.append(url)
+        except Exception as exc:
+            failed.append(f"{url}: {type(exc).__name__}: {exc}")
 
 
 # ---------------------------------------------------------------- workers and faults
@@ -334,7 +341,8 @@ async def run(args) -> dict:
         while "first_ready_s" not in report and controller.is_alive():
             await asyncio.sleep(0.2)
         sent: list[str] = []
-        await feed(settings, pages, args.pages, args.rate, hold, sent)
+        send_failures: list[str] = []
+        await feed(settings, pages, args.pages, args.rate, hold, sent, send_failures)
         feeding_done.set()
         log(f"{len(sent)} pages sent")
         await asyncio.to_thread(controller.join)
@@ -377,6 +385,7 @@ async def run(args) -> dict:
     recoveries = report.pop("recovery_s")
     result = {
         "pages": len(sent),
+        "send_failures": len(send_failures),
         "kills": report["kills"],
         "outage_s": report["outage_s"],
         "lost": len(missing) + short_docs,
@@ -400,7 +409,7 @@ async def run(args) -> dict:
         "seed": args.seed,
         "seconds": round(time.monotonic() - started_run, 1),
     }
-    log(f"missing pages {missing[:5]}; dead letters {collections.Counter(d['reason'] for d in dead)}; "
+    log(f"send failures {send_failures[:3]}; missing pages {missing[:5]}; dead letters {collections.Counter(d['reason'] for d in dead)}; "
         f"alerts {len(alerts)} ({collections.Counter(a['kind'] for a in alerts)}); final progress {progress}")
     if args.keep:
         log(f"work dir kept: {work}")

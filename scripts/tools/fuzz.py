@@ -408,10 +408,12 @@ async def send_all(settings: Settings, values: list[tuple[bytes, bytes]]) -> Non
     await small.start()
     await large.start()
     try:
-        for key, value in values:
-            await (large if len(value) > 1024 * 1024 else small).send(settings.topic_raw, value, key=key)
+        pending = [await (large if len(value) > 1024 * 1024 else small).send(settings.topic_raw, value, key=key)
+                   for key, value in values]
         await small.flush()
         await large.flush()
+        for future in pending:
+            await future  # every input acknowledged by the broker (a failure stops the run)
     finally:
         await small.stop()
         await large.stop()
