@@ -644,8 +644,8 @@ def main(argv=None) -> int:
     parser.add_argument("--kinds", default="", help="only these input kinds (comma-separated; see KINDS)")
     parser.add_argument("--ingest-good", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait for the worker to finish")
-    parser.add_argument("--broker", default=os.environ.get("LEADERWATCH_BROKER", ""),
-                        help="kafka://host:port (default: an embedded broker of its own)")
+    parser.add_argument("--broker", default="",
+                        help="kafka://host:port (default: an embedded broker of its own; 20 MB inputs need a broker that takes them)")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs) for a look")
     args = parser.parse_args(argv)
     if args.short:
