@@ -92,6 +92,15 @@ def test_quoted_angle_brackets_do_not_hide_attributes():
         clean_page(envelope(body))
 
 
+def test_tags_in_comments_and_scripts_are_not_counted():
+    """A real page (aeb fde930b0...): an unbalanced quote in an IE conditional comment."""
+    filler = " ".join(f'<div class="c{i}" id="d{i}">x</div>' for i in range(1200))
+    for wrapped in (f'<!--[if lt IE 9]><div class="container>{filler}<![endif]-->',
+                    f"<script>var s = '<bo\"+'dy onload=\"x()\">' + \"{filler}\";</script>"):
+        page = clean_page(envelope("<html><body>" + wrapped + "<article>" + TEXT + "</article></body></html>"))
+        assert "Emmanuel Macron" in page.text
+
+
 def test_elements_under_the_attribute_limit_are_cleaned_fast():
     """The worst page under the limit: as many elements with MAX_ATTRIBUTES attributes as 2 MB holds."""
     tag = "<p " + " ".join(f"a{i}" for i in range(MAX_ATTRIBUTES)) + ">x</p>"

@@ -159,7 +159,7 @@ MAX_ATTRIBUTES = 1000  # per element; real pages stay under ~100
 _TAG = re.compile(r"""<[A-Za-z][^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*""")  # a start tag, quotes respected
 _QUOTED = re.compile(r""""[^"]*"|'[^']*'""")
 _ATTRIBUTE_NAME = re.compile(r"""[\s"'/][^\s"'=>/]""")
-_RAW_TEXT = re.compile(r"<(/?)(?:script|style)\b", re.I)  # their content is text, not tags
+_NOT_TAGS = re.compile(r"<(/?)(?:script|style)\b|<!--|-->", re.I)  # script, style, comments: text, not tags
 
 
 def check_attributes(html: str, limit: int = MAX_ATTRIBUTES) -> None:
@@ -168,11 +168,11 @@ def check_attributes(html: str, limit: int = MAX_ATTRIBUTES) -> None:
     for match in _TAG.finditer(html):
         if match.end() - match.start() <= 2 * limit:  # an attribute takes at least 2 characters
             continue
-        if raw_text is None:
-            raw_text = [(m.start(), not m.group(1)) for m in _RAW_TEXT.finditer(html)]
+        if raw_text is None:  # (position, opens) of every <script, </script, <style, </style, <!--, -->
+            raw_text = [(m.start(), m.group() == "<!--" or m.group(1) == "") for m in _NOT_TAGS.finditer(html)]
         before = bisect.bisect_left(raw_text, (match.start(),)) - 1
         if before >= 0 and raw_text[before][1]:
-            continue  # inside <script> or <style>
+            continue  # inside a script, a style or a comment (where an unbalanced quote is no attribute)
         attributes = len(_ATTRIBUTE_NAME.findall(_QUOTED.sub('""', match.group())))
         if attributes > limit:
             raise Rejected("too_large", f"an element with {attributes} attributes exceeds the limit of {limit}")
