@@ -25,6 +25,7 @@ import contextlib
 import os
 import dataclasses
 import random
+import signal
 import re
 import subprocess
 import sys
@@ -434,6 +435,7 @@ def main(argv=None) -> int:
                                                              "4 s session timeout")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a timeout's SIGTERM still stops the workers and the broker
     if args.short:
         args.pages, args.kills, args.outage, args.second_worker = min(args.pages, 250), 1, 5.0, False
         args.kill_gap, args.settle_timeout, args.rate, args.session_timeout = (2.0, 4.0), 120.0, 30.0, 4.0

@@ -29,6 +29,7 @@ import dataclasses
 import gzip
 import io
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -648,6 +649,7 @@ def main(argv=None) -> int:
                         help="kafka://host:port (default: an embedded broker of its own; 20 MB inputs need a broker that takes them)")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs) for a look")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a timeout's SIGTERM still stops the workers and the broker
     if args.short:
         args.inputs = min(args.inputs, 400)
         args.timeout = min(args.timeout, 240.0)
