@@ -237,7 +237,7 @@ def bare_round(htmls: list[str]) -> tuple[float, list[str | None]]:
 # ---------------------------------------------------------------- the run
 
 async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clean_processes: int = 0,
-                compression: str | None = None) -> dict:
+                compression: str | None = None, store: str = "memory://") -> dict:
     templates = load_templates(folder)
     htmls = [t.envelope["body"] for t in templates if not t.envelope["content_type"].startswith("text/plain")]
     bare_rates = []
@@ -253,7 +253,8 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
     try:
         with embedded_broker(log_path=workdir / "broker.log") as broker:
             settings = Settings(broker=broker, app_id=f"bench-{os.getpid()}", datadir=str(workdir / "data"),
-                                producer_max_batch_size=1, partitions=max(2, workers), clean_processes=clean_processes)
+                                producer_max_batch_size=1, partitions=max(2, workers), clean_processes=clean_processes,
+                                store=store)
             started = start_workers(settings, workers, workdir, pin)
             try:
                 urls = [url for _, url in started]
@@ -279,7 +280,7 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
                                                                  .startswith("text/html")], bare_texts) if t.truth]
     bare = statistics.mean(bare_rates)
     return {
-        "pages": pages, "workers": workers, "clean_processes": clean_processes, "compression": compression,
+        "pages": pages, "workers": workers, "clean_processes": clean_processes, "compression": compression, "store": store,
         "pipeline_pages_per_s": round(figures["pipeline_pages_per_s"], 2),
         "bare_extract_pages_per_s": round(bare, 2),
         "ratio": round(figures["pipeline_pages_per_s"] / bare, 3),
@@ -384,9 +385,10 @@ def main() -> None:
                         help="LEADERWATCH_CLEAN_PROCESSES of each worker (default 0: clean in a thread)")
     parser.add_argument("--compression", choices=["gzip"], default=None,
                         help="compress pages.raw (the embedded broker keeps every byte in memory: use it for long runs)")
+    parser.add_argument("--store", default="memory://", help="the workers' table store (compose uses rocksdb://)")
     args = parser.parse_args()
     figures = asyncio.run(bench(args.corpus, args.pages, args.workers, args.latency_pages, args.clean_processes,
-                                args.compression))
+                                args.compression, args.store))
     print(f"{figures['pages']} pages of {figures['corpus']} through {figures['workers']} worker(s), all stages, embedded broker")
     print(f"pipeline  {figures['pipeline_pages_per_s']:>8} pages/s   bare trafilatura.extract {figures['bare_extract_pages_per_s']} "
           f"pages/s on one core (rounds {figures['bare_rounds_pages_per_s']}): ratio {figures['ratio']}")

@@ -5,6 +5,7 @@ page_envelope() is pure; publish_pages() sends with a plain aiokafka producer an
 from __future__ import annotations
 
 import gzip
+import os
 import sys
 import zlib
 from pathlib import Path
@@ -22,11 +23,13 @@ SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
 
 
 def iter_page_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files as given, folders walked (sorted) for page files."""
+    """Files as given, folders walked (sorted) for page files. A page name that is not a regular
+    file (a symlink loop, a dangling link, a FIFO) is yielded too: reading it fails, and ingest
+    dead-letters it instead of skipping it without a word."""
     for path in map(Path, paths):
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(PAGE_SUFFIXES))
-        elif path.exists():
+            yield from sorted(p for p in path.rglob("*") if p.name.lower().endswith(PAGE_SUFFIXES) and not p.is_dir())
+        elif path.exists() or path.is_symlink():
             yield path
         else:
             raise FileNotFoundError(f"no such page file or folder: {path}")
@@ -38,15 +41,41 @@ def read_sidecar(path: Path) -> dict:
     for suffix in (".gz", ".html", ".htm", ".txt"):
         base = base.removesuffix(suffix)
     meta = path.with_name(base + ".meta.json")
-    return orjson.loads(meta.read_bytes()) if meta.exists() else {}
+    if not meta.exists():
+        return {}
+    fields = orjson.loads(read_bounded(meta, SIDECAR_MAX_BYTES))
+    if not isinstance(fields, dict) or any(not isinstance(fields.get(k), (str, type(None))) for k in ("url", "published_at")):
+        raise ValueError(f"{meta}: not a JSON object with string url / published_at")
+    return fields
 
 
-def page_envelope(path: Path, published: str | None = None, backfill: bool = False, fetched_at: str | None = None) -> dict:
+SIDECAR_MAX_BYTES = 64 * 1024
+MAX_FILE_BYTES = 64 * 1024 * 1024  # page_envelope's default limit on a page's bytes (inflated)
+
+
+def read_bounded(path: Path, limit: int) -> bytes:
+    """A regular file's bytes, inflated if it is .gz, at most `limit` of them (else Rejected
+    "too_large": a gzip bomb stops there). Not a regular file (FIFO, device, symlink loop): OSError."""
+    if not path.is_file():
+        raise OSError(f"not a regular file: {display_path(path)}")
+    with open(path, "rb") as handle:
+        reader = gzip.GzipFile(fileobj=handle) if path.name.endswith(".gz") else handle
+        raw = reader.read(limit + 1)
+    if len(raw) > limit:
+        raise Rejected("too_large", f"{display_path(path)}: more than {limit} bytes" + (" inflated" if path.name.endswith(".gz") else ""))
+    return raw
+
+
+def display_path(path) -> str:
+    """A path as valid UTF-8 text (a file name that is not UTF-8 gets \\x escapes)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def page_envelope(path: Path, published: str | None = None, backfill: bool = False, fetched_at: str | None = None,
+                  max_bytes: int = MAX_FILE_BYTES) -> dict:
     """A page file -> a pages.raw v1 envelope (bytes decoded with charset detection); `published`
-    is the date for a page whose sidecar gives none."""
-    raw = path.read_bytes()
-    if path.name.endswith(".gz"):
-        raw = gzip.decompress(raw)
+    is the date for a page whose sidecar gives none; more than `max_bytes` (inflated): Rejected."""
+    raw = read_bounded(path, max_bytes)
     name = path.name.removesuffix(".gz")
     meta = read_sidecar(path)
     return {
@@ -55,7 +84,7 @@ def page_envelope(path: Path, published: str | None = None, backfill: bool = Fal
         "published_at": meta.get("published_at") or to_iso(published),
         "body": decode_bytes(raw),
         "content_type": "text/plain" if name.endswith(".txt") else "text/html",
-        "source": str(path),
+        "source": display_path(path),
         "backfill": backfill,
     }
 
@@ -77,15 +106,17 @@ async def publish_pages(settings, files: list[Path], published: str | None = Non
             task = progress.add_task("ingest", total=len(files))
             for path in files:
                 try:
-                    envelope = page_envelope(path, published, backfill)
+                    envelope = page_envelope(path, published, backfill, max_bytes=settings.producer_max_request_size)
                     payload = orjson.dumps(envelope)
                     if len(payload) > settings.producer_max_request_size - ENVELOPE_OVERHEAD:
-                        raise Rejected("too_large", f"{path}: envelope of {len(payload)} bytes exceeds the producer limit "
+                        raise Rejected("too_large", f"{display_path(path)}: envelope of {len(payload)} bytes exceeds the producer limit "
                                                     f"of {settings.producer_max_request_size} (LEADERWATCH_PRODUCER_MAX_REQUEST_SIZE)")
                 except (OSError, EOFError, zlib.error, ValueError, Rejected) as exc:
                     reason = exc.reason if isinstance(exc, Rejected) else "unreadable"
-                    await producer.send(settings.topic_dead, ingest_dead_letter(path, reason, exc, settings), key=str(path).encode())
-                    print(f"warning: {path}: {reason}: {exc} (sent to {settings.topic_dead})", file=sys.stderr)
+                    error = display_path(str(exc))
+                    await producer.send(settings.topic_dead, ingest_dead_letter(path, reason, error, settings),
+                                        key=display_path(path).encode("utf-8"))
+                    print(f"warning: {display_path(path)}: {reason}: {error} (sent to {settings.topic_dead})", file=sys.stderr)
                 else:
                     await producer.send(settings.topic_raw, payload, key=envelope["url"].encode("utf-8"))
                     sent += 1
@@ -99,12 +130,16 @@ async def publish_pages(settings, files: list[Path], published: str | None = Non
 ENVELOPE_OVERHEAD = 1024  # bytes of a produce request beyond the value (key, headers, batch framing)
 
 
-def ingest_dead_letter(path: Path, reason: str, error: Exception, settings) -> bytes:
-    """A page file ingest could not send -> DeadLetter JSON bytes (the file's bytes as input, truncated)."""
+def ingest_dead_letter(path: Path, reason: str, error, settings) -> bytes:
+    """A page file ingest could not send -> DeadLetter JSON bytes (the file's first bytes as input)."""
     from leaderwatch.dead import dead_letter
 
+    content = b""
     try:
-        content = path.read_bytes()
+        if path.is_file():  # not a FIFO: reading one would wait for a writer
+            with open(path, "rb") as handle:
+                content = handle.read(settings.dead_letter_input_bytes + 1)  # input_bytes: "at least" then
     except OSError:
-        content = b""
-    return encode(dead_letter("ingest", reason, str(error), content, limit=settings.dead_letter_input_bytes, key=str(path)))
+        pass
+    return encode(dead_letter("ingest", reason, display_path(str(error)), content, limit=settings.dead_letter_input_bytes,
+                              key=display_path(path)))

@@ -5,6 +5,7 @@ envelope dict into a PageCleaned or raises Rejected with a reason code. No Faust
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import logging
 import re
@@ -84,6 +85,7 @@ def clean_page(envelope: dict, options: CleanOptions = CleanOptions()) -> PageCl
         first_line = text.split("\n", 1)[0].strip()
         meta["title"] = first_line if 0 < len(first_line) <= 200 else None
     else:
+        check_attributes(body)
         text, meta = extract_article(body, url, fast=options.fast, need_date=to_iso(envelope.get("published_at")) is None)
     if len(text.strip()) < options.min_text_chars:
         raise Rejected("no_text", "no article text could be extracted from the page")
@@ -205,6 +207,31 @@ def check_is_text(body: str) -> None:
     replacement = sample.count("\ufffd")
     if replacement > max(10, len(sample) * 0.005):
         raise Rejected("bad_charset", f"{replacement} undecodable characters (U+FFFD): wrong charset")
+
+
+# libxml2's HTML parser compares each attribute of an element with the ones before it, and
+# trafilatura parses a page several times: one element with 150,000 attributes (1.5 MB) took 350 s.
+MAX_ATTRIBUTES = 1000  # per element; real pages stay under ~100
+_TAG = re.compile(r"""<[A-Za-z][^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*""")  # a start tag, quotes respected
+_QUOTED = re.compile(r""""[^"]*"|'[^']*'""")
+_ATTRIBUTE_NAME = re.compile(r"""[\s"'/][^\s"'=>/]""")
+_NOT_TAGS = re.compile(r"<(/?)(?:script|style)\b|<!--|-->", re.I)  # script, style, comments: text, not tags
+
+
+def check_attributes(html: str, limit: int = MAX_ATTRIBUTES) -> None:
+    """Reject a page with an element of more than `limit` attributes (before any parser sees it)."""
+    raw_text = None
+    for match in _TAG.finditer(html):
+        if match.end() - match.start() <= 2 * limit:  # an attribute takes at least 2 characters
+            continue
+        if raw_text is None:  # (position, opens) of every <script, </script, <style, </style, <!--, -->
+            raw_text = [(m.start(), m.group() == "<!--" or m.group(1) == "") for m in _NOT_TAGS.finditer(html)]
+        before = bisect.bisect_left(raw_text, (match.start(),)) - 1
+        if before >= 0 and raw_text[before][1]:
+            continue  # inside a script, a style or a comment (where an unbalanced quote is no attribute)
+        attributes = len(_ATTRIBUTE_NAME.findall(_QUOTED.sub('""', match.group())))
+        if attributes > limit:
+            raise Rejected("too_large", f"an element with {attributes} attributes exceeds the limit of {limit}")
 
 
 def decode_bytes(raw: bytes) -> str:

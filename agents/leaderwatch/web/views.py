@@ -30,6 +30,8 @@ from leaderwatch.web.page import render_detail, render_page, render_sections
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 EVENT_STREAM_SECONDS = 120  # then the browser reconnects (EventSource does), maybe to another worker
 
+MAX_TOP = 10_000  # /mentions/?top=N: 1..MAX_TOP, else 400
+
 
 def register_views(ctx: StageContext) -> None:
     app = ctx.app
@@ -99,6 +101,8 @@ def register_views(ctx: StageContext) -> None:
             top = int(request.query.get("top", "20"))
         except ValueError:
             return web.json({"error": "top must be an integer"}, status=400)
+        if not 1 <= top <= MAX_TOP:
+            return web.json({"error": f"top must be between 1 and {MAX_TOP}"}, status=400)
         return web.json({"leaders": live.state.top_leaders(top) if live else []})
 
     @app.page("/mentions/{qid}/")

@@ -1,0 +1,452 @@
+"""Crashes and outages, measured: pages through the pipeline on the embedded broker (RocksDB tables)
+while workers are SIGKILLed and restarted, a second worker is killed for good, and the workers are
+cut off the broker; then the tables and topics are checked against what was sent.
+
+  pages    the shared corpus ../shared/corpus/aeb cycled, each copy a new document (fresh url,
+           and the page's canonical link given a ?copy=N so its doc_id is new too)
+  kills    SIGKILL of the worker at random moments (--seed), restarted after 0-2 s;
+           recovery = restart -> its /progress/ counters moving again
+  second   a second worker of the same app joins, takes partitions, and is SIGKILLed for good
+  outage   every client reaches the broker through a TCP proxy here (the broker advertises the
+           proxy's address); the proxy drops every connection and refuses new ones for --outage s
+
+Then: every page sent is on pages.entities or a dead letter (else lost); the live table equals
+"each document on pages.entities counted once" (more: double_counted, less: lost); no alert_id twice.
+A human summary, then ONE JSON object as the last line:
+{"pages", "kills", "outage_s", "lost", "double_counted", "duplicate_alerts", "dead_letters", "recovery_s_max", ...}
+Usage: ./scripts/faults [--pages 3000] [--kills 5] [--outage 25] [--seed 7] [--short]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import os
+import dataclasses
+import random
+import signal
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import orjson
+
+from leaderwatch.cli.printing import fetch_json
+from leaderwatch.ops.broker import broker_binary, free_port, stop_process, wait_for_port
+from leaderwatch.ops.ingest import iter_page_files, page_envelope
+from leaderwatch.ops.workers import pipeline_done, wait_until_ready, worker_process
+from leaderwatch.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+AEB_DIR = REPO.parent / "shared" / "corpus" / "aeb"
+
+
+def log(message: str) -> None:
+    print(f"faults {time.strftime('%H:%M:%S')}: {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- the broker behind a pausable proxy
+
+class Proxy:
+    """127.0.0.1:port -> the broker; pause() drops every connection and refuses new ones until resume()."""
+
+    def __init__(self, target_port: int):
+        self.port, self.target_port = free_port(), target_port
+        self.paused = False
+        self.connections: set = set()
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
+        ready.wait(10)
+
+    def _run(self, ready):
+        asyncio.set_event_loop(self.loop)
+        self.server = self.loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", self.port))
+        ready.set()
+        self.loop.run_forever()
+
+    async def _handle(self, reader, writer):
+        if self.paused:
+            writer.close()
+            return
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:
+            writer.close()
+            return
+        pair = (writer, upstream_writer)
+        self.connections.add(pair)
+
+        async def pipe(source, sink):
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (OSError, asyncio.CancelledError):
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+        self.connections.discard(pair)
+
+    def _drop_all(self):
+        for client, upstream in list(self.connections):
+            for w in (client, upstream):
+                with contextlib.suppress(Exception):
+                    w.transport.abort()
+        self.connections.clear()
+
+    def pause(self):
+        self.paused = True
+        self.loop.call_soon_threadsafe(self._drop_all)
+
+    def resume(self):
+        self.paused = False
+
+
+@contextlib.contextmanager
+def broker_behind_proxy(log_path: Path):
+    """tansu on a private port, advertising the proxy's address: every client goes through the proxy."""
+    port = free_port()
+    proxy = Proxy(port)
+    command = [broker_binary(), "broker", "--listener-url", f"tcp://127.0.0.1:{port}",
+               "--advertised-listener-url", f"tcp://127.0.0.1:{proxy.port}", "--storage-engine", "memory://tansu/",
+               "--cluster-id", "leaderwatch-faults"]
+    with open(log_path, "ab") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            wait_for_port("127.0.0.1", port)
+            yield f"kafka://127.0.0.1:{proxy.port}", proxy
+        finally:
+            stop_process(process, timeout=5)
+
+
+# ---------------------------------------------------------------- pages: the corpus cycled, each copy a new document
+
+# where trafilatura finds a page's own url (its doc_id): <link rel=canonical> and og:url
+_OWN_URL = re.compile(r"""<(?:link|meta)\b[^>]*?(?:rel=["']?canonical|property=["']?og:url)[^>]*>""", re.I)
+_HREF = re.compile(r"""(?:href|content)=["']([^"']+)["']""", re.I)
+
+
+def corpus_envelopes() -> list[tuple[dict, list[str]]]:
+    """(envelope, the page's own urls: canonical link, og:url) for every aeb page."""
+    pages = []
+    for path in iter_page_files([AEB_DIR]):
+        envelope = page_envelope(path, fetched_at="2026-11-30T12:00:00Z")
+        links = {m.group(1) for tag in _OWN_URL.findall(envelope["body"]) for m in _HREF.finditer(tag)}
+        pages.append((envelope, sorted(links, key=len, reverse=True)))
+    return pages
+
+
+def page_copy(pages, n: int) -> dict:
+    envelope, links = pages[n % len(pages)]
+    body = envelope["body"]
+    for link in links:  # the page's own url decides the doc_id: a new one per copy
+        body = body.replace(f'"{link}"', f'"{link}{"&amp;" if "?" in link else "?"}copy={n}"')
+    return {**envelope, "body": body, "url": f"https://faults.example/copy/{n}", "source": f"faults-{n}"}
+
+
+async def feed(settings: Settings, pages, count: int, rate: float, hold: threading.Event, sent: list, failed: list) -> None:
+    """Send `count` page copies at `rate` per second; wait while `hold` is set (the outage)."""
+    from aiokafka import AIOKafkaProducer
+
+    pending = []
+    producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, max_request_size=8 * 1024 * 1024,
+                                compression_type="gzip", linger_ms=20, request_timeout_ms=60_000)
+    await producer.start()
+    try:
+        start = time.monotonic()
+        for n in range(count):
+            while hold.is_set():
+                await asyncio.sleep(0.2)
+            delay = start + n / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            envelope = page_copy(pages, n)
+            pending.append((envelope["url"], await producer.send(settings.topic_raw, orjson.dumps(envelope),
+                                                                 key=envelope["url"].encode())))
+        await producer.flush()
+    finally:
+        await producer.stop()
+    for url, future in pending:  # a page counts as sent once the broker has acknowledged it
+        try:
+            await future
+            sent.append(url)
+        except Exception as exc:
+            failed.append(f"{url}: {type(exc).__name__}: {exc}")
+
+
+# ---------------------------------------------------------------- workers and faults
+
+class Workers:
+    def __init__(self, settings: Settings, work: Path, stack: contextlib.ExitStack):
+        self.settings, self.work, self.stack = settings, work, stack
+        self.count = 0
+
+    def start(self, settings: Settings | None = None):
+        """A worker process; returns (process, settings, started_at) once it is ready."""
+        settings = settings or self.settings
+        self.count += 1
+        started = time.monotonic()
+        process = self.stack.enter_context(worker_process(settings, self.work / f"worker-{self.count}.log"))
+        wait_until_ready(settings, process, timeout=120)
+        return process, settings, started
+
+
+def processed(settings) -> int:
+    with contextlib.suppress(Exception):
+        progress = fetch_json(settings.web_url + "/progress/", timeout=2)
+        return sum(v for k, v in progress.items() if k.endswith("_in") or k == "mention_updates_applied")
+    return -1
+
+
+def wait_processing(settings, since: float, timeout: float = 180.0) -> float:
+    """Seconds from `since` until this worker's counters show it processing."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if processed(settings) > 0:
+            return round(time.monotonic() - since, 2)
+        time.sleep(0.2)
+    raise TimeoutError("a restarted worker did not process anything")
+
+
+def wait_moving(settings, since: float, timeout: float = 180.0) -> float:
+    """Seconds from `since` until this worker's counters go up again."""
+    first = processed(settings)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = processed(settings)
+        if now > first >= 0 or (first < 0 <= now):
+            if first < 0:
+                first = now
+                continue
+            return round(time.monotonic() - since, 2)
+    raise TimeoutError("the worker did not move again")
+
+
+def faults(args, workers: Workers, proxy: Proxy, hold: threading.Event, feeding_done: threading.Event, report: dict):
+    """The fault schedule (a thread): kills and restarts, the second worker, the outage."""
+    rng = random.Random(args.seed)
+    main, settings, started = workers.start()
+    report["first_ready_s"] = round(time.monotonic() - started, 2)
+    wait_processing(settings, started)
+    for kill in range(args.kills):
+        time.sleep(rng.uniform(*args.kill_gap))
+        log(f"kill {kill + 1}: SIGKILL worker pid {main.pid} (processed {processed(settings)} events)")
+        main.kill()
+        main.wait()
+        report["kills"] += 1
+        time.sleep(rng.uniform(0, 2))
+        main, settings, started = workers.start()
+        recovery = wait_processing(settings, started)
+        report["recovery_s"].append(recovery)
+        log(f"kill {kill + 1}: restarted, processing again after {recovery} s")
+    if args.second_worker:
+        second_settings = dataclasses.replace(settings, web_port=free_port())
+        second, second_settings, started = workers.start(second_settings)
+        wait_processing(second_settings, started)
+        report["second_worker_processed"] = processed(second_settings)
+        time.sleep(rng.uniform(3, 8))
+        log(f"second worker (pid {second.pid}, processed {processed(second_settings)}): SIGKILL for good")
+        killed_at = time.monotonic()
+        second.kill()
+        second.wait()
+        report["kills"] += 1
+        wait_moving(settings, killed_at)  # the survivor goes on (and takes the partitions over: checked at the end)
+    if args.outage:
+        time.sleep(rng.uniform(2, 5))
+        log(f"outage: the proxy drops every connection for {args.outage} s")
+        hold.set()
+        proxy.pause()
+        time.sleep(args.outage)
+        proxy.resume()
+        restored = time.monotonic()
+        hold.clear()
+        report["outage_s"] = args.outage
+        report["outage_recovery_s"] = wait_moving(settings, restored)
+        report["worker_survived_outage"] = main.poll() is None
+        log(f"outage over: the worker moves again after {report['outage_recovery_s']} s")
+    report["final_worker"] = (main, settings)
+
+
+async def read_values(settings: Settings, topic: str) -> list[dict]:
+    from leaderwatch.ops.follow import read_topic
+
+    return [orjson.loads(v) async for v in read_topic(settings, topic, idle_timeout=2.0)]
+
+
+async def diagnose(settings: Settings, missing: list[str]) -> dict:
+    """Where the missing pages are on pages.raw, and the clean group's committed offsets there."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    from leaderwatch.ops.follow import _partitions
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, enable_auto_commit=False, group_id=settings.group_id)
+    await consumer.start()
+    try:
+        partitions = await _partitions(consumer, settings.topic_raw)
+        consumer.assign(partitions)
+        committed = {tp.partition: await consumer.committed(tp) for tp in partitions}
+        await consumer.seek_to_beginning(*partitions)
+        where, ends = {}, {}
+        while batches := await consumer.getmany(timeout_ms=2000):
+            for tp, records in batches.items():
+                for record in records:
+                    ends[tp.partition] = record.offset
+                    if record.key and record.key.decode() in missing:
+                        where[record.key.decode()] = (tp.partition, record.offset)
+        return {"committed": committed, "last_offsets": ends, "missing_at": dict(list(where.items())[:20])}
+    finally:
+        await consumer.stop()
+
+
+def live_table(settings) -> dict:
+    return {r["qid"]: (r["docs"], r["mentions"]) for r in fetch_json(settings.web_url + "/mentions/?top=10000")["leaders"]}
+
+
+async def run(args) -> dict:
+    started_run = time.monotonic()
+    pages = corpus_envelopes()
+    log(f"{len(pages)} corpus pages ({sum(1 for _, links in pages if links)} with their own url), {args.pages} copies to send")
+    work = Path(tempfile.mkdtemp(prefix="leaderwatch-faults-"))
+    report = {"pages": args.pages, "kills": 0, "outage_s": 0, "recovery_s": []}
+    with contextlib.ExitStack() as stack:
+        broker, proxy = stack.enter_context(broker_behind_proxy(work / "broker.log"))
+        tag = os.urandom(4).hex()
+        settings = Settings(app_id=f"lw-faults-{tag}", broker=broker, web_port=free_port(), datadir=str(work / "data"),
+                            store="rocksdb://", partitions=args.partitions, producer_max_batch_size=1,
+                            broker_session_timeout=args.session_timeout,
+                            topic_raw=f"faults{tag}.pages.raw", topic_clean=f"faults{tag}.pages.clean",
+                            topic_entities=f"faults{tag}.pages.entities", topic_alerts=f"faults{tag}.alerts",
+                            topic_dead=f"faults{tag}.pages.dead", topic_mention_updates=f"faults{tag}.mention-updates")
+        workers = Workers(settings, work, stack)
+        hold, feeding_done = threading.Event(), threading.Event()
+        errors = []
+
+        def guarded():
+            try:
+                faults(args, workers, proxy, hold, feeding_done, report)
+            except Exception as exc:  # reported, and the run checks what it has
+                errors.append(f"{type(exc).__name__}: {exc}")
+                log(f"fault schedule failed: {exc}")
+
+        controller = threading.Thread(target=guarded, daemon=True)
+        controller.start()
+        while "first_ready_s" not in report and controller.is_alive():
+            await asyncio.sleep(0.2)
+        sent: list[str] = []
+        send_failures: list[str] = []
+        await feed(settings, pages, args.pages, args.rate, hold, sent, send_failures)
+        feeding_done.set()
+        log(f"{len(sent)} pages sent")
+        await asyncio.to_thread(controller.join)
+        main, settings = report.pop("final_worker", (None, settings))
+
+        # settle: every page on pages.entities or dead, the table stable
+        deadline, stable, last = time.monotonic() + args.settle_timeout, 0, None
+        entities, dead = [], []
+        while time.monotonic() < deadline and stable < 3:
+            await asyncio.sleep(2.0)
+            entities = await read_values(settings, settings.topic_entities)
+            dead = await read_values(settings, settings.topic_dead)
+            done_urls = {e["url"] for e in entities} | {d.get("key") for d in dead}
+            with contextlib.suppress(Exception):
+                progress = fetch_json(settings.web_url + "/progress/", timeout=5)
+                current = (len(entities), len(dead), live_table(settings))
+                complete = all(url in done_urls for url in sent) and pipeline_done(progress, 0)
+                stable = stable + 1 if complete and current == last else 0
+                last = current
+        table = live_table(settings)
+        alerts = await read_values(settings, settings.topic_alerts)
+        missing_now = [url for url in sent if url not in {e["url"] for e in entities} | {d.get("key") for d in dead}]
+        diagnosis = await diagnose(settings, missing_now) if missing_now else {}
+        progress = fetch_json(settings.web_url + "/progress/", timeout=5)
+        final_alive = main is not None and main.poll() is None
+
+    # ---- the accounting
+    done_urls = {e["url"] for e in entities}
+    dead_urls = {d.get("key") for d in dead}
+    missing = [url for url in sent if url not in done_urls and url not in dead_urls]
+    expected = collections.defaultdict(lambda: [0, 0])
+    for page in {e["doc_id"]: e for e in entities}.values():
+        for leader in page["leaders"]:
+            expected[leader["qid"]][0] += 1
+            expected[leader["qid"]][1] += leader["mentions"]
+    short_docs = sum(max(0, docs - (table.get(q) or (0, 0))[0]) for q, (docs, _) in expected.items())
+    extra_docs = sum(max(0, docs - expected.get(q, (0, 0))[0]) for q, (docs, _) in table.items())
+    mention_errors = sum(1 for q, v in expected.items() if table.get(q, (0, 0))[1] != v[1])
+    ids = collections.Counter(a["alert_id"] for a in alerts)
+    recoveries = report.pop("recovery_s")
+    result = {
+        "pages": len(sent),
+        "send_failures": len(send_failures),
+        "kills": report["kills"],
+        "outage_s": report["outage_s"],
+        "lost": len(missing) + short_docs,
+        "double_counted": extra_docs,
+        "duplicate_alerts": sum(n - 1 for n in ids.values()),
+        "dead_letters": len(dead),
+        "recovery_s_max": max(recoveries, default=None),
+        "recovery_s": recoveries,
+        "second_worker_processed": report.get("second_worker_processed"),
+        "outage_recovery_s": report.get("outage_recovery_s"),
+        "worker_survived_outage": report.get("worker_survived_outage"),
+        "documents": len({e["doc_id"] for e in entities}),
+        "entities_messages": len(entities),
+        "alerts": len(alerts),
+        "leaders": len(table),
+        "mention_mismatches": mention_errors,
+        "sums_repaired": progress.get("sums_repaired", 0),
+        "final_worker_alive": final_alive,
+        "errors": errors,
+        "missing_diagnosis": diagnosis,
+        "seed": args.seed,
+        "seconds": round(time.monotonic() - started_run, 1),
+    }
+    log(f"send failures {send_failures[:3]}; missing pages {missing[:5]}; dead letters {collections.Counter(d['reason'] for d in dead)}; "
+        f"alerts {len(alerts)} ({collections.Counter(a['kind'] for a in alerts)}); final progress {progress}")
+    if args.keep:
+        log(f"work dir kept: {work}")
+    else:
+        subprocess.run(["rm", "-rf", str(work)], check=False)
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=3000)
+    parser.add_argument("--rate", type=float, default=20.0, help="pages sent per second")
+    parser.add_argument("--kills", type=int, default=5)
+    parser.add_argument("--kill-gap", type=float, nargs=2, default=(6.0, 15.0), help="seconds between kills (random in)")
+    parser.add_argument("--outage", type=float, default=25.0)
+    parser.add_argument("--no-second-worker", dest="second_worker", action="store_false")
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--session-timeout", type=float, default=Settings().broker_session_timeout)
+    parser.add_argument("--settle-timeout", type=float, default=600.0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--short", action="store_true", help="CI: 250 pages, one kill, one 5 s outage, no second worker, "
+                                                             "4 s session timeout")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a timeout's SIGTERM still stops the workers and the broker
+    if args.short:
+        args.pages, args.kills, args.outage, args.second_worker = min(args.pages, 250), 1, 5.0, False
+        args.kill_gap, args.settle_timeout, args.rate, args.session_timeout = (2.0, 4.0), 120.0, 30.0, 4.0
+    if not AEB_DIR.exists():
+        print(f"faults: {AEB_DIR} not found (the shared corpus)", file=sys.stderr)
+        return 2
+    result = asyncio.run(run(args))
+    print(orjson.dumps(result).decode())
+    ok = result["lost"] == 0 and result["double_counted"] == 0 and result["duplicate_alerts"] == 0 and not result["errors"]
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
