@@ -43,6 +43,7 @@ async def cleaned_page() -> PageCleaned:
 
 async def test_extract_links_takaichi_and_kim(stage_app):
     app, ctx, sent = stage_app(stages=("extract",))
+    ctx.leaders.ready.set()  # no app tasks run under test_context: the leaders topic reader is not there
     page = await cleaned_page()
     async with app.agents["leaderwatch.extract_leaders"].test_context() as stage:
         await stage.put(encode(page), key=page.doc_id.encode())

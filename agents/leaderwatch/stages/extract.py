@@ -87,7 +87,7 @@ async def follow_leader_updates(settings, book: LeaderBook) -> None:
 
 def register(ctx: StageContext) -> None:
     topics = ctx.topics
-    book = LeaderBook(ctx.settings.gazetteer_file)
+    book = ctx.leaders = LeaderBook(ctx.settings.gazetteer_file)
 
     @ctx.app.task
     async def read_leader_updates() -> None:

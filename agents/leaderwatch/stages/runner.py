@@ -30,6 +30,7 @@ class StageContext:
     counters: collections.Counter = field(default_factory=collections.Counter)  # /progress/ and /metrics
     metrics: Any = None  # web.metrics.PipelineMetrics, when installed
     mentions: Any = None  # stages.mentions.MentionTables, when this worker runs the mentions stage
+    leaders: Any = None  # stages.extract.LeaderBook (the current matcher), when it runs the extract stage
 
 
 @dataclass
