@@ -160,7 +160,7 @@ def register(ctx: StageContext) -> None:
             tables.leader_window_to_mentions[f"{update.qid}|{window}"] = {**counts, "alerted": alert.alert_id}
             counters["alerts_spike"] += 1
 
-        return Emit([(topics.alerts, alert.leaders[0].qid, alert)], then=record_sent)
+        return Emit([(topics.alerts, alert.leaders[0].qid, alert)], then=record_sent, durable=True)
 
     @ctx.app.agent(topics.pages_entities, name="leaderwatch.count_mentions")
     async def count_mentions(stream):

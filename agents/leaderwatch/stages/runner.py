@@ -39,6 +39,10 @@ class Emit:
 
     messages: list
     then: Callable[[], None] | None = None
+    # wait until `then`'s table writes are acknowledged too (their changelog records), not only the
+    # messages: a SIGKILL right after an alert then cannot leave its "sent" mark unwritten, which
+    # would send the alert again when the uncommitted event is read again
+    durable: bool = False
 
 
 async def run_stage(ctx: StageContext, stream, stage: str, process: Callable, decode: Callable | None = None,
@@ -128,9 +132,18 @@ async def send_result(ctx: StageContext, result) -> None:
             await future
         if result.then:
             result.then()
+        if result.durable and result.messages:
+            await flush_producer(ctx)
         return
     for topic, key, record in result or ():
         await topic.send(key=_key(key), value=encode(record))
+
+
+async def flush_producer(ctx: StageContext) -> None:
+    """Send what the producer buffers (tables' changelog writes included) and wait for the acks."""
+    producer = ctx.app.producer
+    if producer.buffer.state == "running":  # under test_context nothing is started: nothing to wait for
+        await producer.flush()
 
 
 async def send_dead_letter(ctx: StageContext, stage: str, reason: str, error: str, value, message=None) -> None:
