@@ -76,6 +76,9 @@ class Settings:
     rules_file: str = ""  # alert rules (JSON); empty = the bundled leaderwatch/rules/alerts.json
     gazetteer_file: str = ""  # empty = the bundled leaderwatch/leaders/data/gazetteer.jsonl
     watch_list: tuple[str, ...] = ()  # Wikidata ids for `watch` alerts
+    # the alert stage reads this many of the latest alerts per partition at start, so an alert the
+    # broker has (a worker killed before recording it) is not sent again
+    alert_dedupe_tail: int = 100_000
     alert_backfill_spikes: bool = False  # raise spike alerts for backfilled (old) pages?
     backfill_age_seconds: int = 7 * 24 * 3600  # pages older than this at arrival are backfill
 

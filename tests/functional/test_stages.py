@@ -57,6 +57,7 @@ async def test_extract_links_takaichi_and_kim(stage_app):
 
 async def test_alert_raises_the_engagement_once(stage_app):
     app, ctx, sent = stage_app(stages=("alert",))
+    ctx.alerts_ready.set()  # no app tasks under test_context: the reader of sent alert ids is not there
     entities = extract_page(await cleaned_page(), build_matcher())
     async with app.agents["leaderwatch.raise_alerts"].test_context() as stage:
         await stage.put(encode(entities), key=entities.doc_id.encode())

@@ -1,32 +1,90 @@
 """pages.entities (PageEntities) -> alerts (Alert): engagement and watch-list alerts, each id once.
 
-Table alert_id_to_detected_at: alert_id -> detected_at, written once the broker has acknowledged
-the alert (a crash in between repeats it; consumers dedupe on alert_id; it is never lost).
+Table alert_id_to_detected_at: alert_id -> detected_at, written (and its changelog acknowledged)
+once the broker has acknowledged the alert. A SIGKILL between the two acks would still repeat the
+alert when the uncommitted event is read again, so before its first page the stage also reads the
+ids already on the alerts topic (its last LEADERWATCH_ALERT_DEDUPE_TAIL records per partition,
+outside any consumer group): an alert the broker has is never sent again.
 """
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+
+import orjson
+
 from leaderwatch.pipeline.alerts import alert_key, engagement_alerts, load_rules, watch_alerts
 from leaderwatch.records import PageEntities, decode_record
+from leaderwatch.security import aiokafka_security
 from leaderwatch.stages.runner import Emit, StageContext, run_stage
 from leaderwatch.times import utc_now_iso
+
+log = logging.getLogger(__name__)
+
+
+async def read_sent_alert_ids(settings, sent: set, ready: asyncio.Event) -> None:
+    """The alert ids on the alerts topic (the last `alert_dedupe_tail` per partition) -> `sent`."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, group_id=None, enable_auto_commit=False,
+                                auto_offset_reset="earliest", fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
+                                **aiokafka_security(settings))
+    started = time.monotonic()
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        partitions = [TopicPartition(settings.topic_alerts, p)
+                      for p in sorted(consumer.partitions_for_topic(settings.topic_alerts) or ())]
+        if not partitions:
+            return
+        consumer.assign(partitions)
+        # end_offsets may answer short on the embedded broker: that only starts the read earlier
+        ends = await consumer.end_offsets(partitions)
+        for tp in partitions:
+            consumer.seek(tp, max(0, ends[tp] - settings.alert_dedupe_tail))
+        while True:
+            batches = await consumer.getmany(timeout_ms=200)
+            for records in batches.values():
+                for record in records:
+                    if record.value:
+                        sent.add(orjson.loads(record.value).get("alert_id"))
+            caught_up = True
+            for tp in partitions:
+                highwater = consumer.highwater(tp)
+                caught_up = caught_up and highwater is not None and await consumer.position(tp) >= highwater
+            if caught_up:
+                log.info("alert ids already sent, read in %.1f s: %d", time.monotonic() - started, len(sent))
+                return
+    finally:
+        ready.set()
+        await consumer.stop()
 
 
 def register(ctx: StageContext) -> None:
     settings, topics, counters = ctx.settings, ctx.topics, ctx.counters
     alert_id_to_detected_at = ctx.app.Table("alert_id_to_detected_at", default=None, key_type=str,
                                             partitions=settings.partitions)
+    sent_before: set = set()
+    ready = ctx.alerts_ready = asyncio.Event()
+
+    @ctx.app.task
+    async def read_sent_alerts() -> None:
+        """alerts -> the ids already sent (read once at start, before the first page)."""
+        await read_sent_alert_ids(settings, sent_before, ready)
 
     @ctx.app.agent(topics.pages_entities, name="leaderwatch.raise_alerts")
     async def raise_alerts(stream):
         """pages.entities -> alerts: engagement and watch-list alerts, each alert id once."""
         rules = load_rules(settings.rules_file or None)
         watch = frozenset(rules["watch"]["leaders"]) | frozenset(settings.watch_list)
+        await ready.wait()
 
         def alert(page: PageEntities) -> Emit:
             now = utc_now_iso()
             fresh, seen = [], set()
             for each in engagement_alerts(page, rules, now) + watch_alerts(page, watch, now):
-                if alert_id_to_detected_at.get(each.alert_id) or each.alert_id in seen:
+                if alert_id_to_detected_at.get(each.alert_id) or each.alert_id in sent_before or each.alert_id in seen:
                     counters["alerts_repeated"] += 1
                     continue
                 seen.add(each.alert_id)

@@ -31,6 +31,7 @@ class StageContext:
     metrics: Any = None  # web.metrics.PipelineMetrics, when installed
     mentions: Any = None  # stages.mentions.MentionTables, when this worker runs the mentions stage
     leaders: Any = None  # stages.extract.LeaderBook (the current matcher), when it runs the extract stage
+    alerts_ready: Any = None  # set once the alert stage has read the alert ids already sent
 
 
 @dataclass
