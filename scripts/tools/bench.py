@@ -33,6 +33,7 @@ from pathlib import Path
 
 import orjson
 
+from leaderwatch.catchup import caught_up, topic_partitions
 from leaderwatch.ops.broker import embedded_broker, free_port, stop_process
 from leaderwatch.ops.workers import pipeline_done, worker_environment
 from leaderwatch.settings import Settings
@@ -190,14 +191,13 @@ async def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
 
 async def read_records(settings: Settings, topic: str) -> list:
     """Every record of `topic` (key, value, timestamp), read to the fetch high-watermark."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, enable_auto_commit=False, group_id=None,
                                 auto_offset_reset="earliest", fetch_max_bytes=64 * 1024 * 1024)
     await consumer.start()
     try:
-        await consumer._client.force_metadata_update()
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        partitions = await topic_partitions(consumer, topic, tries=3)
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         records, idle = [], 0
@@ -205,11 +205,7 @@ async def read_records(settings: Settings, topic: str) -> list:
             batches = await consumer.getmany(timeout_ms=500)
             found = [r for rs in batches.values() for r in rs]
             records += found
-            caught_up = True
-            for tp in partitions:
-                highwater = consumer.highwater(tp)
-                caught_up = caught_up and highwater is not None and await consumer.position(tp) >= highwater
-            idle = idle + 1 if not found and caught_up else 0
+            idle = idle + 1 if not found and await caught_up(consumer, partitions) else 0
         return records
     finally:
         await consumer.stop()

@@ -142,12 +142,12 @@ async def read_changelog(settings, topic: str) -> list:
     """Every record of a changelog topic, oldest first (the broker's end offsets are not trusted)."""
     from aiokafka import AIOKafkaConsumer
 
-    from leaderwatch.ops.follow import _partitions
+    from leaderwatch.catchup import topic_partitions
 
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = await _partitions(consumer, topic)
+        partitions = await topic_partitions(consumer, topic)
         assert partitions, f"no changelog topic {topic}"
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)

@@ -8,8 +8,9 @@ from __future__ import annotations
 import time
 from typing import AsyncIterator
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
+from leaderwatch.catchup import caught_up, topic_partitions
 from leaderwatch.security import aiokafka_security
 
 
@@ -19,7 +20,7 @@ async def read_topic(settings, topic: str, follow: bool = False, idle_timeout: f
                                 auto_offset_reset="earliest", group_id=None, **aiokafka_security(settings))
     await consumer.start()
     try:
-        partitions = await _partitions(consumer, topic)
+        partitions = await topic_partitions(consumer, topic)
         if not partitions:
             return
         consumer.assign(partitions)
@@ -34,24 +35,7 @@ async def read_topic(settings, topic: str, follow: bool = False, idle_timeout: f
                 last_record = time.monotonic()
             if follow:
                 continue
-            if await _caught_up(consumer, partitions) or time.monotonic() - last_record > idle_timeout:
+            if await caught_up(consumer, partitions) or time.monotonic() - last_record > idle_timeout:
                 return
     finally:
         await consumer.stop()
-
-
-async def _partitions(consumer, topic: str) -> list[TopicPartition]:
-    for _ in range(20):
-        found = consumer.partitions_for_topic(topic)
-        if found:
-            return [TopicPartition(topic, p) for p in sorted(found)]
-        await consumer._client.force_metadata_update()
-    return []
-
-
-async def _caught_up(consumer, partitions) -> bool:
-    for tp in partitions:
-        highwater = consumer.highwater(tp)
-        if highwater is None or await consumer.position(tp) < highwater:
-            return False
-    return True

@@ -14,6 +14,7 @@ import time
 
 import orjson
 
+from leaderwatch.catchup import caught_up, topic_partitions
 from leaderwatch.pipeline.alerts import alert_key, engagement_alerts, load_rules, watch_alerts
 from leaderwatch.records import PageEntities, decode_record
 from leaderwatch.security import aiokafka_security
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 async def read_sent_alert_ids(settings, sent: set, ready: asyncio.Event) -> None:
     """The alert ids on the alerts topic (the last `alert_dedupe_tail` per partition) -> `sent`."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, group_id=None, enable_auto_commit=False,
                                 auto_offset_reset="earliest", fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
@@ -33,9 +34,7 @@ async def read_sent_alert_ids(settings, sent: set, ready: asyncio.Event) -> None
     started = time.monotonic()
     await consumer.start()
     try:
-        await consumer._client.force_metadata_update()
-        partitions = [TopicPartition(settings.topic_alerts, p)
-                      for p in sorted(consumer.partitions_for_topic(settings.topic_alerts) or ())]
+        partitions = await topic_partitions(consumer, settings.topic_alerts, tries=2)
         if not partitions:
             return
         consumer.assign(partitions)
@@ -49,11 +48,7 @@ async def read_sent_alert_ids(settings, sent: set, ready: asyncio.Event) -> None
                 for record in records:
                     if record.value:
                         sent.add(orjson.loads(record.value).get("alert_id"))
-            caught_up = True
-            for tp in partitions:
-                highwater = consumer.highwater(tp)
-                caught_up = caught_up and highwater is not None and await consumer.position(tp) >= highwater
-            if caught_up:
+            if await caught_up(consumer, partitions):
                 log.info("alert ids already sent, read in %.1f s: %d", time.monotonic() - started, len(sent))
                 return
     finally:

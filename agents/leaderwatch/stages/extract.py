@@ -13,6 +13,7 @@ import time
 
 import orjson
 
+from leaderwatch.catchup import caught_up, topic_partitions
 from leaderwatch.leaders.gazetteer import load_countries, load_rows
 from leaderwatch.leaders.matcher import LeaderMatcher
 from leaderwatch.leaders.updates import updated_gazetteer
@@ -45,7 +46,7 @@ class LeaderBook:
 async def follow_leader_updates(settings, book: LeaderBook) -> None:
     """Read the leaders topic from its start (no consumer group), apply it, set book.ready once
     caught up (fetch high-watermark), then apply each new update as it comes."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, group_id=None, enable_auto_commit=False,
                                 auto_offset_reset="earliest", fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
@@ -53,14 +54,8 @@ async def follow_leader_updates(settings, book: LeaderBook) -> None:
     started = time.monotonic()
     await consumer.start()
     try:
-        partitions = []
-        for _ in range(50):  # the worker declares the topic at start; wait for it a little
-            await consumer._client.force_metadata_update()
-            partitions = [TopicPartition(settings.topic_leaders, p)
-                          for p in sorted(consumer.partitions_for_topic(settings.topic_leaders) or ())]
-            if partitions:
-                break
-            await asyncio.sleep(0.2)
+        # the worker declares the topic at start; wait for it a little
+        partitions = await topic_partitions(consumer, settings.topic_leaders, tries=50, pause=0.2)
         if not partitions:
             log.warning("no topic %s: running without leader updates", settings.topic_leaders)
             book.ready.set()
@@ -73,11 +68,7 @@ async def follow_leader_updates(settings, book: LeaderBook) -> None:
             if records:
                 await asyncio.to_thread(book.apply, records)  # ~1-2 s of matcher building, off the event loop
             if not book.ready.is_set():
-                caught_up = True
-                for tp in partitions:
-                    highwater = consumer.highwater(tp)
-                    caught_up = caught_up and highwater is not None and await consumer.position(tp) >= highwater
-                if caught_up:
+                if await caught_up(consumer, partitions):
                     book.ready.set()
                     log.info("leader updates read in %.1f s: %d persons", time.monotonic() - started, len(book.updates))
     finally:

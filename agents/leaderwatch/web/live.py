@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from leaderwatch.catchup import caught_up
 from leaderwatch.times import shift_window
 
 log = logging.getLogger(__name__)
@@ -256,7 +257,7 @@ class LiveView:
                             self.state.apply(tp.topic, record.key, record.value)
                     if batches:
                         self.changed.set()
-                    if not self.caught_up and await self._at_highwater(consumer, partitions):
+                    if not self.caught_up and await caught_up(consumer, partitions):
                         self.caught_up, self.caught_up_after = True, round(time.monotonic() - started, 2)
                         log.info("live view caught up after %.2f s (%d records)", self.caught_up_after, self.state.records)
                         self.changed.set()
@@ -264,14 +265,6 @@ class LiveView:
                 lag_task.cancel()
         finally:
             await consumer.stop()
-
-    @staticmethod
-    async def _at_highwater(consumer, partitions) -> bool:
-        for tp in partitions:
-            highwater = consumer.highwater(tp)
-            if highwater is None or await consumer.position(tp) < highwater:
-                return False
-        return True
 
     async def _watch_lag(self, consumer) -> None:
         """Every 5 s: per input topic, messages not yet committed by the stages' consumer group."""
