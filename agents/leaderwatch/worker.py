@@ -38,6 +38,10 @@ class Worker(faust.Worker):
             started = orjson.dumps({"level": "info", "logger": "leaderwatch", "message": started}).decode()
         print(started, file=sys.stderr, flush=True)
         super().__init__(app, *services, **kwargs)
+        # Faust's start-up spinner (log level warn or above) sets the root logger to DEBUG so that
+        # every record turns it: each aiokafka debug call then builds a LogRecord, ~4% of a busy
+        # worker's CPU (py-spy, scripts/bench at -l warn). No spinner: levels mean what they say.
+        self.spinner = None
 
 
 def _lock(path: Path):

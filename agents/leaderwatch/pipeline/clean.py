@@ -224,14 +224,17 @@ def check_attributes(html: str, limit: int = MAX_ATTRIBUTES) -> None:
     for match in _TAG.finditer(html):
         if match.end() - match.start() <= 2 * limit:  # an attribute takes at least 2 characters
             continue
+        # long tags are common (inline SVG paths, srcset lists, JSON in data- attributes): count
+        # first, and only look for script/style/comment spans when the count is over the limit
+        attributes = len(_ATTRIBUTE_NAME.findall(_QUOTED.sub('""', match.group())))
+        if attributes <= limit:
+            continue
         if raw_text is None:  # (position, opens) of every <script, </script, <style, </style, <!--, -->
             raw_text = [(m.start(), m.group() == "<!--" or m.group(1) == "") for m in _NOT_TAGS.finditer(html)]
         before = bisect.bisect_left(raw_text, (match.start(),)) - 1
         if before >= 0 and raw_text[before][1]:
             continue  # inside a script, a style or a comment (where an unbalanced quote is no attribute)
-        attributes = len(_ATTRIBUTE_NAME.findall(_QUOTED.sub('""', match.group())))
-        if attributes > limit:
-            raise Rejected("too_large", f"an element with {attributes} attributes exceeds the limit of {limit}")
+        raise Rejected("too_large", f"an element with {attributes} attributes exceeds the limit of {limit}")
 
 
 def decode_bytes(raw: bytes) -> str:
