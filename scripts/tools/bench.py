@@ -4,13 +4,15 @@
   corpus DIR (pages + truth.jsonl) -> N envelopes, the corpus cycled with fresh urls (each copy's
   own canonical link rewritten too, so nothing is deduplicated) -> pages.raw (--compression gzip
   for long runs: the embedded broker holds every byte in memory)
-  phase 1  throughput: all N sent at once; pages/s until every stage has counted them (summed
-           /progress/ of K workers, each pinned to its own core, broker and producer on the other;
-           workers with --clean-processes are not pinned)
+  phase 1  throughput: N pages in --rounds segments (default 5), each sent at once; pages/s over
+           the segments' time until every stage has counted their pages (summed
+           /progress/ of K workers, each pinned to --cores-per-worker cores (default 1; a clean
+           pool shares its worker's), broker and producer on the cores left, if any)
   phase 2  latency: pages sent one by one at half the measured capacity; per page, the record
            timestamp of pages.raw -> the last of its pages.entities record and its alerts
   bare     trafilatura.extract(html), default options, over the distinct pages on core 0: one
-           round before phase 1, one between the phases, one after; their mean is the baseline
+           round before each segment of phase 1 and one after it, the workers stopped (SIGSTOP)
+           meanwhile; their mean is the baseline (pipeline and baseline take turns: the speed drifts)
 Memory: the largest resident size of any worker, its clean pool processes included (sampled every
 0.5 s), and its growth from the
 first 10% of pages to the end. Text F1: the pipeline's pages.clean text vs truth.jsonl, and
@@ -87,20 +89,25 @@ def cores() -> list[int]:
     return sorted(os.sched_getaffinity(0))
 
 
-def start_workers(settings: Settings, count: int, workdir: Path, pin: bool = True) -> list[tuple[subprocess.Popen, str]]:
-    """`count` all-stage workers of one app, worker i pinned to core i (mod the cores here) when
-    `pin` (else free to use every core: a worker with a clean process pool)."""
+def start_workers(settings: Settings, worker_cores: list[set[int]], workdir: Path) -> list[tuple[subprocess.Popen, str]]:
+    """One all-stage worker of one app per entry of `worker_cores`, pinned to those cores (its
+    clean pool processes inherit the mask)."""
     started = []
-    for i in range(count):
+    for i, mask in enumerate(worker_cores):
         port = free_port()
         env = {**worker_environment(settings), "LEADERWATCH_WEB_PORT": str(port)}
-        core = cores()[i % len(cores())]
         log = open(workdir / f"worker-{i}.log", "wb")
         process = subprocess.Popen([sys.executable, "-m", "leaderwatch", "worker", "-l", "warn"], env=env,
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                   preexec_fn=(lambda core=core: os.sched_setaffinity(0, {core})) if pin else None)
+                                   preexec_fn=lambda mask=mask: os.sched_setaffinity(0, mask))
         started.append((process, f"http://127.0.0.1:{port}"))
     return started
+
+
+def cores_of_workers(workers: int, cores_each: int) -> list[set[int]]:
+    """Worker i's cores: `cores_each` consecutive cores from i * cores_each, wrapping around."""
+    here = cores()
+    return [{here[(i * cores_each + k) % len(here)] for k in range(cores_each)} for i in range(workers)]
 
 
 def process_tree(pid: int) -> list[int]:
@@ -113,6 +120,25 @@ def process_tree(pid: int) -> list[int]:
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo += [int(child) for child in (task / "children").read_text().split()]
     return found
+
+
+@contextlib.contextmanager
+def paused(pids: list[int]):
+    """The processes (and their descendants) stopped (SIGSTOP) meanwhile: an idle worker's polls
+    would otherwise take CPU from a bare round on its core. Rounds stay well under the session
+    timeout, so no rebalance follows."""
+    import signal
+
+    stopped = [each for pid in pids for each in process_tree(pid)]
+    for each in stopped:
+        with contextlib.suppress(OSError):
+            os.kill(each, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for each in stopped:
+            with contextlib.suppress(OSError):
+                os.kill(each, signal.SIGCONT)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -233,32 +259,32 @@ def bare_round(htmls: list[str]) -> tuple[float, list[str | None]]:
 # ---------------------------------------------------------------- the run
 
 async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clean_processes: int = 0,
-                compression: str | None = None, store: str = "memory://") -> dict:
+                compression: str | None = None, store: str = "memory://", producer_batch_bytes: int = 1,
+                cores_each: int = 1, overrides: dict | None = None, rounds: int = 5) -> dict:
     templates = load_templates(folder)
     htmls = [t.envelope["body"] for t in templates if not t.envelope["content_type"].startswith("text/plain")]
     bare_rates = []
-    rate, bare_texts = bare_round(htmls)
-    bare_rates.append(rate)
+    _, bare_texts = bare_round(htmls)  # warm-up (imports, caches), and the texts for bare_text_f1
 
     workdir = Path(tempfile.mkdtemp(prefix="leaderwatch-bench-"))
     all_cores = cores()
-    pin = clean_processes == 0  # a worker with a pool uses every core; else one core per worker
-    worker_cores = {all_cores[i % len(all_cores)] for i in range(workers)} if pin else set(all_cores)
-    others = set(all_cores) - worker_cores or set(all_cores)
+    masks = cores_of_workers(workers, cores_each)
+    others = set(all_cores) - set().union(*masks) or set(all_cores)
     os.sched_setaffinity(0, others)  # this process (the producer) and the broker it starts
     try:
         with embedded_broker(log_path=workdir / "broker.log") as broker:
             settings = Settings(broker=broker, app_id=f"bench-{os.getpid()}", datadir=str(workdir / "data"),
-                                producer_max_batch_size=1, partitions=max(2, workers), clean_processes=clean_processes,
+                                producer_max_batch_size=producer_batch_bytes, partitions=max(2, workers), clean_processes=clean_processes,
                                 store=store)
-            started = start_workers(settings, workers, workdir, pin)
+            settings = dataclasses.replace(settings, **(overrides or {}))
+            started = start_workers(settings, masks, workdir)
             try:
                 urls = [url for _, url in started]
                 await wait_for(lambda: ready(urls), 120, "workers not ready")
                 sampler = RssSampler([p.pid for p, _ in started])
                 sampler.start()
                 figures = await run_phases(settings, templates, pages, latency_pages, urls, sampler, bare_rates, htmls,
-                                           compression)
+                                           compression, rounds)
                 sampler.stopped.set()
             finally:
                 for process, _ in started:
@@ -266,9 +292,6 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
             clean = await read_records(settings, settings.topic_clean)
     finally:
         os.sched_setaffinity(0, set(all_cores))
-    rate, _ = bare_round(htmls)
-    bare_rates.append(rate)
-
     truth = {f"{t.envelope['url']}{'&' if '?' in t.envelope['url'] else '?'}lwcopy=0": t.truth for t in templates}
     pipeline_f1 = [token_f1(orjson.loads(r.value)["text"], truth[url]) for r in clean
                    if (url := orjson.loads(r.value)["url"]) in truth and truth[url]]
@@ -277,6 +300,7 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
     bare = statistics.mean(bare_rates)
     return {
         "pages": pages, "workers": workers, "clean_processes": clean_processes, "compression": compression, "store": store,
+        "producer_batch_bytes": producer_batch_bytes, "rounds": rounds, "cores_per_worker": cores_each, "settings": overrides or {},
         "pipeline_pages_per_s": round(figures["pipeline_pages_per_s"], 2),
         "bare_extract_pages_per_s": round(bare, 2),
         "ratio": round(figures["pipeline_pages_per_s"] / bare, 3),
@@ -292,38 +316,50 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
     }
 
 
-async def run_phases(settings, templates, pages, latency_pages, urls, sampler, bare_rates, htmls, compression=None) -> dict:
+async def run_phases(settings, templates, pages, latency_pages, urls, sampler, bare_rates, htmls, compression=None,
+                     rounds: int = 5) -> dict:
     from aiokafka import AIOKafkaProducer
 
     producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, compression_type=compression, linger_ms=5,
                                 max_request_size=settings.producer_max_request_size)
     await producer.start()
     try:
-        # phase 1: throughput
+        # phase 1: throughput, in `rounds` segments with a bare round before each (the machine's
+        # speed drifts up to 2x within minutes: pipeline and baseline take turns on the same core)
         pids = sampler.pids
-        cpu_start = sum(cpu_seconds(pid) for pid in pids)
-        start = time.monotonic()
-        tenth = None
-        for i in range(pages):
-            url, value = fresh_copy(templates[i % len(templates)], i // len(templates))
-            await producer.send(settings.topic_raw, value, key=url.encode())
-        await producer.flush()
-        progress = {}
-        while not pipeline_done(progress, pages):
-            await asyncio.sleep(0.2)
-            progress = progress_of(urls) or progress
-            if tenth is None and progress.get("clean_in", 0) >= pages / 10:
-                tenth = time.monotonic()
-        seconds = time.monotonic() - start
-        worker_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_start
+        seconds = worker_cpu = 0.0
+        tenth, sent, progress = None, 0, {}
+        for segment in range(rounds):
+            with paused(pids):
+                rate, _ = bare_round(htmls)
+            bare_rates.append(rate)
+            upto = pages * (segment + 1) // rounds
+            cpu_start, start = sum(cpu_seconds(pid) for pid in pids), time.monotonic()
+            for i in range(sent, upto):
+                url, value = fresh_copy(templates[i % len(templates)], i // len(templates))
+                await producer.send(settings.topic_raw, value, key=url.encode())
+            await producer.flush()
+            sent = upto
+            while not pipeline_done(progress, sent):
+                await asyncio.sleep(0.05)
+                progress = progress_of(urls) or progress
+                if tenth is None and progress.get("clean_in", 0) >= pages / 10:
+                    tenth = time.monotonic()
+            seconds += time.monotonic() - start
+            worker_cpu += sum(cpu_seconds(pid) for pid in pids) - cpu_start
         capacity = pages / seconds
-        end = time.monotonic()
-        rss_tenth, rss_end = sampler.at(tenth or start), sampler.at(end)
+        rss_tenth, rss_end = sampler.at(tenth or 0), sampler.at(time.monotonic())
 
-        rate, _ = bare_round(htmls)  # between the phases, the workers idle
+        with paused(pids):
+            rate, _ = bare_round(htmls)
         bare_rates.append(rate)
 
-        # phase 2: latency at half capacity
+        # phase 2: latency at half capacity, sent without linger (the record timestamp is taken at
+        # send: a producer's own batching wait is not the pipeline's)
+        await producer.stop()
+        producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, compression_type=compression,
+                                    max_request_size=settings.producer_max_request_size)
+        await producer.start()
         sent_at: dict[str, int] = {}
         interval = 2.0 / capacity
         base = pages // len(templates) + 1
@@ -342,33 +378,44 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
     clean = await read_records(settings, settings.topic_clean)
     entities = await read_records(settings, settings.topic_entities)
     alerts = await read_records(settings, settings.topic_alerts)
-    doc_of = {}
+    doc_of, cleaned_at, extracted_at = {}, {}, {}
     for record in clean:
         value = orjson.loads(record.value)
         if value["url"] in sent_at:
             doc_of[value["doc_id"]] = value["url"]
+            cleaned_at[value["url"]] = record.timestamp
     done_at: dict[str, int] = {}
     for record in entities:
         url = doc_of.get(record.key.decode())
         if url:
             done_at[url] = max(done_at.get(url, 0), record.timestamp)
+            extracted_at[url] = record.timestamp
     for record in alerts:
         for evidence in orjson.loads(record.value)["evidence"]:
             url = doc_of.get(evidence.get("doc_id"))
             if url:
                 done_at[url] = max(done_at.get(url, 0), record.timestamp)
     latencies = sorted(done_at[url] - sent_at[url] for url in done_at)
-    quantile = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else None  # noqa: E731
+    # where the time goes, per hop (record timestamps): p50/p99 of raw->clean, clean->entities, entities->last alert
+    hops = {"raw_clean": [cleaned_at[u] - sent_at[u] for u in cleaned_at],
+            "clean_entities": [extracted_at[u] - cleaned_at[u] for u in extracted_at if u in cleaned_at],
+            "entities_done": [done_at[u] - extracted_at[u] for u in extracted_at]}
+    hop_ms = {name: [percentile(values, 0.5), percentile(values, 0.99)] for name, values in hops.items()}
     return {
         "pipeline_pages_per_s": capacity,
         # CPU time, robust to other load on the machine: pages per worker-CPU-second
         "pipeline_pages_per_cpu_s": round(pages / worker_cpu, 2) if worker_cpu else None,
-        "latency_ms_p50": quantile(0.5), "latency_ms_p99": quantile(0.99),
-        "latency_pages": len(latencies), "latency_rate_pages_per_s": round(1 / interval, 2),
+        "latency_ms_p50": percentile(latencies, 0.5), "latency_ms_p99": percentile(latencies, 0.99),
+        "latency_hops_ms_p50_p99": hop_ms, "latency_pages": len(latencies), "latency_rate_pages_per_s": round(1 / interval, 2),
         "worker_rss_mb": round(rss_max, 1),
         "rss_growth_mb": round(max(e - t for e, t in zip(rss_end, rss_tenth)), 1),
         "dead_letters": sum(v for k, v in (progress_of(urls) or {}).items() if k.startswith("dead_")),
     }
+
+
+def percentile(values: list, q: float):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else None
 
 
 def main() -> None:
@@ -378,17 +425,35 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="worker processes, each on its own core (default 1)")
     parser.add_argument("--latency-pages", type=int, default=200, help="pages sent one by one in phase 2 (default 200)")
     parser.add_argument("--clean-processes", type=int, default=0,
-                        help="LEADERWATCH_CLEAN_PROCESSES of each worker (default 0: clean in a thread)")
+                        help="LEADERWATCH_CLEAN_PROCESSES of each worker (default 0: clean in the event loop)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="phase 1 in this many segments, a bare round before each and one after (default 5)")
+    parser.add_argument("--cores-per-worker", type=int, default=1,
+                        help="cores each worker (and its clean pool) is pinned to (default 1)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="any other worker setting (a Settings field), e.g. --set consumer_fetch_max_wait_ms=5")
     parser.add_argument("--compression", choices=["gzip"], default=None,
                         help="compress pages.raw (the embedded broker keeps every byte in memory: use it for long runs)")
     parser.add_argument("--store", default="memory://", help="the workers' table store (compose uses rocksdb://)")
+    parser.add_argument("--producer-batch-bytes", type=int, default=1,
+                        help="the workers' LEADERWATCH_PRODUCER_MAX_BATCH_SIZE (default 1, as ./scripts/run on the embedded "
+                             "broker; 16384 is the production default)")
     args = parser.parse_args()
+    types = {f.name: f.type for f in dataclasses.fields(Settings)}
+    overrides = {}
+    for item in args.set:
+        name, _, value = item.partition("=")
+        if name not in types:
+            parser.error(f"--set {item}: no setting {name!r}")
+        overrides[name] = int(value) if types[name] in (int, "int") else float(value) if types[name] in (float, "float") else value
     figures = asyncio.run(bench(args.corpus, args.pages, args.workers, args.latency_pages, args.clean_processes,
-                                args.compression, args.store))
+                                args.compression, args.store, args.producer_batch_bytes, args.cores_per_worker, overrides,
+                                args.rounds))
     print(f"{figures['pages']} pages of {figures['corpus']} through {figures['workers']} worker(s), all stages, embedded broker")
     print(f"pipeline  {figures['pipeline_pages_per_s']:>8} pages/s   bare trafilatura.extract {figures['bare_extract_pages_per_s']} "
           f"pages/s on one core (rounds {figures['bare_rounds_pages_per_s']}): ratio {figures['ratio']}")
-    print(f"latency   p50 {figures['latency_ms_p50']} ms, p99 {figures['latency_ms_p99']} ms at {figures['latency_rate_pages_per_s']} pages/s")
+    print(f"latency   p50 {figures['latency_ms_p50']} ms, p99 {figures['latency_ms_p99']} ms at {figures['latency_rate_pages_per_s']} pages/s "
+          f"(per hop p50/p99: {figures['latency_hops_ms_p50_p99']})")
     print(f"memory    worker max {figures['worker_rss_mb']} MiB, growth after the first 10% {figures['rss_growth_mb']} MiB")
     print(f"text F1   pipeline {figures['text_f1']}  bare trafilatura {figures['bare_text_f1']}")
     print(orjson.dumps(figures).decode())
