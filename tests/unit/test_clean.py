@@ -120,3 +120,41 @@ def test_teaser_lines_between_paragraphs_are_dropped():
     assert drop_teasers(text) == ("Chris Tang said police alone are not able to end the violence.\n\n"
                                   "Protesters believe the law [is] unjust.\nThe UN [WHO] said more.")
     assert drop_teasers("Read more about it in the report.") == "Read more about it in the report."
+
+
+# ---------------------------------------------------------------- markup cut before parsing
+
+from leaderwatch.pipeline import clean as clean_module  # noqa: E402
+
+
+def test_hidden_markup_is_cut_but_json_scripts_and_text_stay():
+    html = ('<html><head><style>p{color:red}</style><script>var a = "<p>not text</p>";</script>'
+            '<script type="application/ld+json">{"headline": "H"}</script></head><body><!-- note -->'
+            '<svg viewBox="0 0 1 1"><path d="M0"/></svg><p>Article words.</p><SCRIPT src=x></SCRIPT></body></html>')
+    cut = clean_module.without_hidden_markup(html)
+    assert cut == ('<html><head><script type="application/ld+json">{"headline": "H"}</script></head><body>'
+                   '<p>Article words.</p></body></html>')
+
+
+def test_a_script_tag_inside_a_comment_does_not_swallow_the_article():
+    html = '<body><!-- <script src="old.js"> --><p>Article words.</p><script>x()</script></body>'
+    assert clean_module.without_hidden_markup(html) == "<body><p>Article words.</p></body>"
+
+
+def test_an_element_left_open_stops_the_cutting_there():
+    html = "<body><style>a{}</style><p>One.</p><script>never closed <p>Two.</p>" + "<script>" * 5000
+    assert clean_module.without_hidden_markup(html) == "<body><p>One.</p><script>never closed <p>Two.</p>" + "<script>" * 5000
+
+
+@pytest.mark.slow
+def test_cutting_hidden_markup_changes_no_text_or_metadata_on_the_shared_corpus(monkeypatch):
+    """What the cut saves is only parsing: clean_page gives the same page with and without it."""
+    files = sorted(AEB_DIR.glob("*.html.gz"))[:40]
+    assert files
+    for page_id, html in ((f.name.split(".")[0], aeb_html(f.name.split(".")[0])) for f in files):
+        cut = clean_page(envelope(html))
+        monkeypatch.setattr(clean_module, "without_hidden_markup", lambda markup: markup)
+        whole = clean_page(envelope(html))
+        monkeypatch.undo()
+        assert (cut.text, cut.title, cut.published_at, cut.doc_id, cut.site) == \
+            (whole.text, whole.title, whole.published_at, whole.doc_id, whole.site), page_id
