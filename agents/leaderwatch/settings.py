@@ -50,6 +50,9 @@ class Settings:
     store: str = "memory://"
     log_level: str = "info"
     log_format: str = "text"  # text or json
+    # Faust's own Prometheus monitor at /metrics too (faust_* series: per-topic messages, event
+    # latency, commits): it labels every event, send and table access, ~0.5 ms a page (py-spy)
+    faust_metrics: bool = False
 
     stages: tuple[str, ...] = ALL_STAGES  # LEADERWATCH_STAGES=clean,extract
     partitions: int = 2

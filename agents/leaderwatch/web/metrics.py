@@ -1,4 +1,5 @@
-"""Prometheus metrics at GET /metrics: Faust's own monitor plus the pipeline's counters.
+"""Prometheus metrics at GET /metrics: the pipeline's counters (and Faust's own monitor with
+LEADERWATCH_FAUST_METRICS=true).
 
 The pipeline counters are the worker's counters (also served as /progress/), exported by a
 collector, so there is one source of truth:
@@ -56,9 +57,18 @@ class PipelineMetrics:
 
 
 def install_metrics(app, settings, counts, is_ready) -> PipelineMetrics:
-    """Faust's PrometheusMonitor + the pipeline collector, served at /metrics."""
-    from faust.sensors.prometheus import setup_prometheus_sensors
-
+    """The pipeline collector served at /metrics, with Faust's PrometheusMonitor when
+    settings.faust_metrics (it replaces app.monitor)."""
     metrics = PipelineMetrics(counts, is_ready)
-    setup_prometheus_sensors(app, pattern="/metrics", registry=metrics.registry, name_prefix="faust_" + settings.group_id)
+    if settings.faust_metrics:
+        from faust.sensors.prometheus import setup_prometheus_sensors
+
+        setup_prometheus_sensors(app, pattern="/metrics", registry=metrics.registry, name_prefix="faust_" + settings.group_id)
+        return metrics
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    @app.page("/metrics")
+    async def metrics_view(web, request):
+        return web.bytes(generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
     return metrics
