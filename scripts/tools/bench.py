@@ -12,7 +12,8 @@
            timestamp of pages.raw -> the last of its pages.entities record and its alerts
   bare     trafilatura.extract(html), default options, over the distinct pages on core 0: one
            round before each segment of phase 1 and one after it, the workers stopped (SIGSTOP)
-           meanwhile; their mean is the baseline (pipeline and baseline take turns: the speed drifts)
+           meanwhile; their mean is the baseline (pipeline and baseline take turns: the speed drifts).
+           Between the phases also one bare loop on every core at once: the machine's own scaling
 Memory: the largest resident size of any worker, its clean pool processes included (sampled every
 0.5 s), and its growth from the
 first 10% of pages to the end. Text F1: the pipeline's pages.clean text vs truth.jsonl, and
@@ -256,6 +257,32 @@ def bare_round(htmls: list[str]) -> tuple[float, list[str | None]]:
         os.sched_setaffinity(0, mask)
 
 
+def _bare_on(core: int, htmls: list[str], results) -> None:
+    import trafilatura
+
+    os.sched_setaffinity(0, {core})
+    start = time.perf_counter()
+    for html in htmls:
+        trafilatura.extract(html)
+    results.put(len(htmls) / (time.perf_counter() - start))
+
+
+def bare_all_cores(htmls: list[str]) -> float:
+    """Pages/s of one bare loop on every core at once (forked, so the pages are not copied): what
+    this machine's cores give together. Two vCPUs here gave 1.5-1.9x one, not 2x."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    loops = [context.Process(target=_bare_on, args=(core, htmls, results)) for core in cores()]
+    for loop in loops:
+        loop.start()
+    rates = [results.get() for _ in loops]
+    for loop in loops:
+        loop.join()
+    return sum(rates)
+
+
 # ---------------------------------------------------------------- the run
 
 async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clean_processes: int = 0,
@@ -304,6 +331,8 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
         "pipeline_pages_per_s": round(figures["pipeline_pages_per_s"], 2),
         "bare_extract_pages_per_s": round(bare, 2),
         "ratio": round(figures["pipeline_pages_per_s"] / bare, 3),
+        # the ceiling on this machine: bare loops on every core at once, against one
+        "bare_all_cores_ratio": round(figures["bare_all_cores_pages_per_s"] / bare, 3),
         **{k: v for k, v in figures.items() if k != "pipeline_pages_per_s"},
         "text_f1": round(statistics.mean(pipeline_f1), 4) if pipeline_f1 else None,
         "bare_text_f1": round(statistics.mean(bare_f1), 4) if bare_f1 else None,
@@ -327,31 +356,39 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
         # phase 1: throughput, in `rounds` segments with a bare round before each (the machine's
         # speed drifts up to 2x within minutes: pipeline and baseline take turns on the same core)
         pids = sampler.pids
-        seconds = worker_cpu = 0.0
+        brokers = [pid for pid in process_tree(os.getpid()) if "tansu" in Path(f"/proc/{pid}/comm").read_text()]
+        seconds = worker_cpu = broker_cpu = bench_cpu = 0.0
         tenth, sent, progress = None, 0, {}
         for segment in range(rounds):
             with paused(pids):
                 rate, _ = bare_round(htmls)
             bare_rates.append(rate)
             upto = pages * (segment + 1) // rounds
+            # the segment's envelopes are built before its clock starts: a crawler's work is not the pipeline's
+            values = [fresh_copy(templates[i % len(templates)], i // len(templates)) for i in range(sent, upto)]
             cpu_start, start = sum(cpu_seconds(pid) for pid in pids), time.monotonic()
-            for i in range(sent, upto):
-                url, value = fresh_copy(templates[i % len(templates)], i // len(templates))
+            broker_start, bench_start = sum(cpu_seconds(pid) for pid in brokers), time.process_time()
+            for url, value in values:
                 await producer.send(settings.topic_raw, value, key=url.encode())
             await producer.flush()
-            sent = upto
+            sent, values = upto, None
             while not pipeline_done(progress, sent):
-                await asyncio.sleep(0.05)
+                # poll the workers' counters seldom while much is left (each poll is worker CPU), often near the end
+                left = sent - min(progress.get("clean_in", 0), progress.get("alert_in", 0))
+                await asyncio.sleep(min(0.5, max(0.02, left / 200)))
                 progress = progress_of(urls) or progress
                 if tenth is None and progress.get("clean_in", 0) >= pages / 10:
                     tenth = time.monotonic()
             seconds += time.monotonic() - start
             worker_cpu += sum(cpu_seconds(pid) for pid in pids) - cpu_start
+            broker_cpu += sum(cpu_seconds(pid) for pid in brokers) - broker_start
+            bench_cpu += time.process_time() - bench_start
         capacity = pages / seconds
         rss_tenth, rss_end = sampler.at(tenth or 0), sampler.at(time.monotonic())
 
         with paused(pids):
             rate, _ = bare_round(htmls)
+            all_cores_rate = bare_all_cores(htmls)
         bare_rates.append(rate)
 
         # phase 2: latency at half capacity, sent without linger (the record timestamp is taken at
@@ -402,9 +439,12 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
             "entities_done": [done_at[u] - extracted_at[u] for u in extracted_at]}
     hop_ms = {name: [percentile(values, 0.5), percentile(values, 0.99)] for name, values in hops.items()}
     return {
-        "pipeline_pages_per_s": capacity,
+        "pipeline_pages_per_s": capacity, "bare_all_cores_pages_per_s": round(all_cores_rate, 2),
         # CPU time, robust to other load on the machine: pages per worker-CPU-second
         "pipeline_pages_per_cpu_s": round(pages / worker_cpu, 2) if worker_cpu else None,
+        # CPU seconds of phase 1 per process group: the broker and this process (the producer) share the cores
+        "phase1_cpu_s": {"workers": round(worker_cpu, 2), "broker": round(broker_cpu, 2), "producer": round(bench_cpu, 2),
+                         "wall": round(seconds, 2)},
         "latency_ms_p50": percentile(latencies, 0.5), "latency_ms_p99": percentile(latencies, 0.99),
         "latency_hops_ms_p50_p99": hop_ms, "latency_pages": len(latencies), "latency_rate_pages_per_s": round(1 / interval, 2),
         "worker_rss_mb": round(rss_max, 1),
@@ -452,8 +492,12 @@ def main() -> None:
     print(f"{figures['pages']} pages of {figures['corpus']} through {figures['workers']} worker(s), all stages, embedded broker")
     print(f"pipeline  {figures['pipeline_pages_per_s']:>8} pages/s   bare trafilatura.extract {figures['bare_extract_pages_per_s']} "
           f"pages/s on one core (rounds {figures['bare_rounds_pages_per_s']}): ratio {figures['ratio']}")
+    print(f"cores     bare loops on all {figures['cores']} cores at once: {figures['bare_all_cores_pages_per_s']} pages/s = "
+          f"{figures['bare_all_cores_ratio']}x one (the ceiling of any ratio here)")
     print(f"latency   p50 {figures['latency_ms_p50']} ms, p99 {figures['latency_ms_p99']} ms at {figures['latency_rate_pages_per_s']} pages/s "
           f"(per hop p50/p99: {figures['latency_hops_ms_p50_p99']})")
+    print(f"CPU       phase 1 seconds {figures['phase1_cpu_s']} ({figures['pipeline_pages_per_cpu_s']} pages per worker-CPU-second, "
+          f"bare {figures['bare_pages_per_cpu_s']}: CPU ratio {figures['cpu_ratio']})")
     print(f"memory    worker max {figures['worker_rss_mb']} MiB, growth after the first 10% {figures['rss_growth_mb']} MiB")
     print(f"text F1   pipeline {figures['text_f1']}  bare trafilatura {figures['bare_text_f1']}")
     print(orjson.dumps(figures).decode())

@@ -74,3 +74,12 @@ def test_workers_running_different_stages_never_share_a_consumer_group():
 def test_unknown_stage_is_refused():
     with pytest.raises(ValueError, match="unknown stage 'clena'"):
         Settings.from_env({"LEADERWATCH_STAGES": "clena,extract"})
+
+
+def test_the_stream_buffer_bound_reaches_faust():
+    """A worker with a backlog fetches at most this many events ahead per stream (Faust's own
+    default, 4096, let it hold thousands of ~190 KB pages)."""
+    from leaderwatch.app import create_app
+
+    assert create_app(Settings(app_id="buffer-test")).conf.stream_buffer_maxsize == Settings().stream_buffer_maxsize == 32
+    assert create_app(Settings(app_id="buffer-test", stream_buffer_maxsize=7)).conf.stream_buffer_maxsize == 7

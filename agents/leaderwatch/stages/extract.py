@@ -25,6 +25,12 @@ from leaderwatch.stages.runner import StageContext, run_stage
 log = logging.getLogger(__name__)
 
 
+# leader updates are rare: an idle poll of the leaders topic twice a second, not 50 times (the
+# embedded broker holds an empty fetch for the whole wait; at 20 ms an idle worker's polls took
+# ~10% of a core between broker and worker). An update is followed within half a second.
+LEADERS_FETCH_WAIT_MS = 500
+
+
 class LeaderBook:
     """The current matcher: the bundled gazetteer (or LEADERWATCH_GAZETTEER_FILE) + updates."""
 
@@ -49,7 +55,7 @@ async def follow_leader_updates(settings, book: LeaderBook) -> None:
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest", fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
+                                auto_offset_reset="earliest", fetch_max_wait_ms=LEADERS_FETCH_WAIT_MS,
                                 **aiokafka_security(settings))
     started = time.monotonic()
     await consumer.start()
