@@ -95,6 +95,7 @@ def test_docker_compose_config_merges_the_embedded_broker_override(tmp_path):
     for stage in STAGE_SERVICES:
         env = services[stage]["environment"]
         assert env["LEADERWATCH_PRODUCER_MAX_BATCH_SIZE"] == "1", stage
+        assert env["LEADERWATCH_CONSUMER_FETCH_MAX_WAIT_MS"] == "20", stage
         assert env["LEADERWATCH_BROKER"] == "kafka://kafka:9092" and env["LEADERWATCH_STAGES"] == stage
         assert services[stage]["depends_on"]["topics"]["condition"] == "service_completed_successfully"
     assert services["mentions"]["volumes"][0].startswith("mentions-data:/app/var")

@@ -82,16 +82,15 @@ async def run_stage(ctx: StageContext, stream, stage: str, process: Callable, de
 
 async def run_pooled_stage(ctx: StageContext, stream, stage: str, work: Callable, work_args: tuple, to_messages: Callable,
                            processes: int) -> None:
-    """run_stage for a CPU-bound core in a process pool: `work(value, *work_args)` runs in one of
-    `processes` spawned processes (it must be a picklable top-level function of the pure core),
+    """run_stage for a CPU-bound core in child processes (stages/pool.py): `work(value, *work_args)`
+    runs in one of `processes` children (a picklable top-level function of the pure core),
     `to_messages(result)` -> what to send. Up to 2 x processes events in flight; they finish (send
     or dead-letter, ack, count) in arrival order, so a page's later version is never overtaken by
     an earlier one, and the offset is committed only once its event is done."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from leaderwatch.stages.pool import ProcessPool
 
-    loop = asyncio.get_running_loop()
-    pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPool(work, work_args, processes)
+    await pool.start()
     in_flight: asyncio.Queue = asyncio.Queue(maxsize=2 * processes)
     counters = ctx.counters
 
@@ -103,7 +102,7 @@ async def run_pooled_stage(ctx: StageContext, stream, stage: str, work: Callable
                 await send_result(ctx, to_messages(result))
             except Rejected as exc:
                 await send_dead_letter(ctx, stage, exc.reason, str(exc), event.value, event.message)
-            except Exception as exc:  # a broken pool process included: never let one event stop the worker
+            except Exception as exc:  # a child that died included: never let one event stop the worker
                 log.exception("%s failed", stage)
                 await send_dead_letter(ctx, stage, "internal_error", f"{type(exc).__name__}: {exc}", event.value, event.message)
             else:
@@ -118,10 +117,11 @@ async def run_pooled_stage(ctx: StageContext, stream, stage: str, work: Callable
     finisher = asyncio.ensure_future(finish())
     try:
         async for event in source.events():
-            await in_flight.put((event, loop.run_in_executor(pool, work, event.value, *work_args)))
+            future = await pool.submit(event.value)
+            await in_flight.put((event, future))
     finally:
         finisher.cancel()
-        pool.shutdown(wait=False, cancel_futures=True)
+        await pool.stop()
 
 
 async def send_result(ctx: StageContext, result) -> None:

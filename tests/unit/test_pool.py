@@ -1,0 +1,61 @@
+"""stages/pool.py: the clean core in child processes, answers in order, a dead child replaced."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import orjson
+import pytest
+
+from leaderwatch.pipeline.clean import CleanOptions, clean_message
+from leaderwatch.records import PageCleaned, Rejected
+from leaderwatch.stages.pool import ChildExited, ProcessPool
+
+
+def page(text: str) -> bytes:
+    return orjson.dumps({"url": f"https://x.example/{len(text)}", "fetched_at": "2025-11-14T08:00:00Z",
+                         "content_type": "text/plain", "body": text})
+
+
+async def test_pages_come_back_cleaned_and_rejects_as_rejected():
+    pool = ProcessPool(clean_message, (CleanOptions(), None), processes=2)
+    await pool.start()
+    try:
+        futures = [await pool.submit(page("Kim Jong Un spoke." + " more" * i)) for i in range(6)]
+        futures.append(await pool.submit(b"{broken"))
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        assert all(isinstance(r, PageCleaned) for r in results[:6])
+        assert [r.text.count("more") for r in results[:6]] == list(range(6))  # each answer to its own page
+        assert isinstance(results[6], Rejected) and results[6].reason == "malformed_envelope"
+        assert {child.process.pid for child in pool.children} and len(pool.children) == 2
+    finally:
+        await pool.stop()
+
+
+async def test_a_child_that_dies_fails_only_its_pages_and_is_replaced():
+    pool = ProcessPool(clean_message, (CleanOptions(), None), processes=1)
+    await pool.start()
+    try:
+        first = pool.children[0].process.pid
+        assert isinstance(await (await pool.submit(page("Before."))), PageCleaned)
+        os.kill(first, signal.SIGKILL)
+        await pool.children[0].process.wait()
+        await asyncio.sleep(0.1)  # the reader sees the end of the pipe
+        after = await pool.submit(page("After the crash."))
+        result = await after
+        assert isinstance(result, PageCleaned) and result.text == "After the crash."
+        assert pool.children[0].process.pid != first
+    finally:
+        await pool.stop()
+
+
+async def test_a_page_held_by_a_dying_child_fails_with_child_exited():
+    pool = ProcessPool(os.kill, (signal.SIGKILL,), processes=1)  # work(pid) = os.kill(pid, SIGKILL): it kills itself
+    await pool.start()
+    try:
+        doomed = await pool.submit(pool.children[0].process.pid)
+        with pytest.raises(ChildExited):
+            await asyncio.wait_for(doomed, 30)
+    finally:
+        await pool.stop()
