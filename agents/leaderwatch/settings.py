@@ -52,6 +52,10 @@ class Settings:
     web_port: int = 0  # 0 (or unset, or empty): a worker takes the first free port from 6066 up
     datadir: str = "var/leaderwatch"
     store: str = "memory://"
+    # RocksDB (store rocksdb://), per table partition: Faust's defaults are 64 MiB write buffers x 3
+    # and a 2 GiB block cache each, so a worker grew with every table write it kept in memory
+    rocksdb_write_buffer_bytes: int = 4 * 1024 * 1024
+    rocksdb_block_cache_bytes: int = 8 * 1024 * 1024
     log_level: str = "info"
     log_format: str = "text"  # text or json
     # Faust's own Prometheus monitor at /metrics too (faust_* series: per-topic messages, event
@@ -133,6 +137,12 @@ class Settings:
             return self.app_id
         suffix = "-" + "-".join(stages)
         return self.app_id if self.app_id.endswith(suffix) else self.app_id + suffix
+
+    @property
+    def table_options(self) -> dict:
+        """The store options of every table: bounded RocksDB memory (memory:// ignores them)."""
+        return {"write_buffer_size": self.rocksdb_write_buffer_bytes, "max_write_buffer_number": 2,
+                "block_cache_size": self.rocksdb_block_cache_bytes, "block_cache_compressed_size": 1024 * 1024}
 
     @property
     def raw_partitions(self) -> int:

@@ -83,3 +83,17 @@ def test_the_stream_buffer_bound_reaches_faust():
 
     assert create_app(Settings(app_id="buffer-test")).conf.stream_buffer_maxsize == Settings().stream_buffer_maxsize == 32
     assert create_app(Settings(app_id="buffer-test", stream_buffer_maxsize=7)).conf.stream_buffer_maxsize == 7
+
+
+def test_every_table_bounds_its_rocksdb_memory():
+    """Faust's RocksDB defaults (64 MiB write buffers x 3, a 2 GiB block cache) for each table
+    partition let a worker grow with every write it held; each leaderwatch table has bounds."""
+    from leaderwatch.__main__ import build_worker_app
+
+    app, _ = build_worker_app(Settings(app_id="rocksdb-options-test", store="rocksdb://"))
+    tables = list(app.tables.values())
+    assert {t.name for t in tables} >= {"doc_to_contribution", "leader_to_mentions", "leader_doc_to_mentions",
+                                        "leader_window_to_mentions", "alert_id_to_detected_at"}
+    for table in tables:
+        assert table.options["write_buffer_size"] == 4 * 1024 * 1024, table.name
+        assert table.options["block_cache_size"] == 8 * 1024 * 1024, table.name

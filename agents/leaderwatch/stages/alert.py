@@ -59,7 +59,7 @@ async def read_sent_alert_ids(settings, sent: set, ready: asyncio.Event) -> None
 def register(ctx: StageContext) -> None:
     settings, topics, counters = ctx.settings, ctx.topics, ctx.counters
     alert_id_to_detected_at = ctx.app.Table("alert_id_to_detected_at", default=None, key_type=str,
-                                            partitions=settings.partitions)
+                                            partitions=settings.partitions, options=settings.table_options)
     sent_before: set = set()
     ready = ctx.alerts_ready = asyncio.Event()
 

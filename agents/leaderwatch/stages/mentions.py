@@ -30,7 +30,7 @@ class MentionTables:
 
     def __init__(self, app, settings, counters, top_documents: int):
         def table(name):
-            return app.Table(name, default=None, key_type=str, partitions=settings.partitions)
+            return app.Table(name, default=None, key_type=str, partitions=settings.partitions, options=settings.table_options)
 
         self.doc_to_contribution = table("doc_to_contribution")
         self.leader_to_mentions = table("leader_to_mentions")
