@@ -90,7 +90,7 @@ def register(ctx: StageContext) -> None:
                     alert_id_to_detected_at[each.alert_id] = each.detected_at
                     counters[f"alerts_{each.kind}"] += 1
 
-            return Emit([(topics.alerts, alert_key(each), each) for each in fresh], then=record_sent, durable=True)
+            return Emit([(topics.alerts, alert_key(each), each) for each in fresh], then=record_sent, durable=bool(fresh))
 
         async for outcome in run_stage(ctx, stream, "alert", alert, decode=lambda value: decode_record(PageEntities, value)):
             yield outcome

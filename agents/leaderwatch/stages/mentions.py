@@ -119,7 +119,8 @@ def register(ctx: StageContext) -> None:
             else:
                 counters["documents_seen_again"] += 1
 
-        return Emit([(topics.mention_updates, u.qid, u) for u in updates], then=record_sent)
+        return Emit([(topics.mention_updates, u.qid, u) for u in updates], then=record_sent,
+                    durable=bool(updates) or previous is None)
 
     def aggregate(update: MentionUpdate) -> Emit | None:
         tables.write_pending_repairs(update.qid)
@@ -139,10 +140,13 @@ def register(ctx: StageContext) -> None:
                     tables.leader_window_to_mentions.get(row_key), update, d_docs, d_mentions, rules["spike"]["top_documents"])
             tables.leader_to_mentions[update.qid] = add_to_totals(tables.leader_to_mentions.get(update.qid), update, deltas)
         counts = tables.leader_window_to_mentions.get(f"{update.qid}|{window}")
+        alert = None
         if new and counts and not counts.get("alerted"):
             # also when nothing changed: a crash may have come between counting and alerting
-            return spike(update, window, counts)
-        return None
+            alert = spike(update, window, counts)
+        if alert is None and (new != previous or deltas):
+            return Emit([], durable=True)  # this update's table writes acknowledged before its offset is committed
+        return alert
 
     def spike(update: MentionUpdate, window: str, counts: dict) -> Emit | None:
         """A spike alert once per (leader, window) when the window's count crosses the rule."""

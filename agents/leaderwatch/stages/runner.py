@@ -40,9 +40,11 @@ class Emit:
 
     messages: list
     then: Callable[[], None] | None = None
-    # wait until `then`'s table writes are acknowledged too (their changelog records), not only the
-    # messages: a SIGKILL right after an alert then cannot leave its "sent" mark unwritten, which
-    # would send the alert again when the uncommitted event is read again
+    # wait until the event's table writes (process()'s and `then`'s) are acknowledged too (their
+    # changelog records), not only the messages. Faust commits a source offset without waiting for
+    # the changelog writes its event made: a SIGKILL in between lost those writes for good (a
+    # mention update applied, committed, and gone from the tables: test_crash), or left an alert's
+    # "sent" mark unwritten (the alert sent again when the uncommitted event is read again)
     durable: bool = False
 
 
@@ -133,7 +135,7 @@ async def send_result(ctx: StageContext, result) -> None:
             await future
         if result.then:
             result.then()
-        if result.durable and result.messages:
+        if result.durable:
             await flush_producer(ctx)
         return
     for topic, key, record in result or ():
