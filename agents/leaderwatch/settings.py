@@ -52,10 +52,12 @@ class Settings:
     web_port: int = 0  # 0 (or unset, or empty): a worker takes the first free port from 6066 up
     datadir: str = "var/leaderwatch"
     store: str = "memory://"
-    # RocksDB (store rocksdb://), per table partition: Faust's defaults are 64 MiB write buffers x 3
-    # and a 2 GiB block cache each, so a worker grew with every table write it kept in memory
-    rocksdb_write_buffer_bytes: int = 4 * 1024 * 1024
-    rocksdb_block_cache_bytes: int = 8 * 1024 * 1024
+    # RocksDB (store rocksdb://): one budget for the worker process, the block cache that every
+    # table partition's database shares, memtables charged to it (leaderwatch/tablestore.py; Faust's
+    # own: 64 MiB write buffers x 3 and a 2 GiB cache per table partition), and each database's
+    # largest memtable (a flush comes earlier once the memtables of all reach half the budget)
+    rocksdb_memory_bytes: int = 16 * 1024 * 1024
+    rocksdb_write_buffer_bytes: int = 1024 * 1024
     log_level: str = "info"
     log_format: str = "text"  # text or json
     # Faust's own Prometheus monitor at /metrics too (faust_* series: per-topic messages, event
@@ -82,6 +84,8 @@ class Settings:
     max_page_bytes: int = 2 * 1024 * 1024  # larger pages are dead-lettered, not parsed
     dead_letter_input_bytes: int = 64 * 1024  # how much of a bad input a dead letter keeps
     window_seconds: int = 3600  # tumbling event-time windows of the mentions table
+    # the live view (every worker's copy) keeps each leader's newest windows: 168 = a week of hours
+    live_windows_kept: int = 168
 
     schemas_dir: str = str(SCHEMAS_DIR)
     rules_file: str = ""  # alert rules (JSON); empty = the bundled leaderwatch/rules/alerts.json
@@ -140,9 +144,16 @@ class Settings:
 
     @property
     def table_options(self) -> dict:
-        """The store options of every table: bounded RocksDB memory (memory:// ignores them)."""
+        """The store options of every table: RocksDB's shared memory budget (memory:// ignores them)."""
         return {"write_buffer_size": self.rocksdb_write_buffer_bytes, "max_write_buffer_number": 2,
-                "block_cache_size": self.rocksdb_block_cache_bytes, "block_cache_compressed_size": 1024 * 1024}
+                "memory_bytes": self.rocksdb_memory_bytes}
+
+    @property
+    def faust_store(self) -> str:
+        """The store URL Faust gets: rocksdb:// is served by leaderwatch.tablestore (one memory
+        budget per worker, same files on disk); any other URL as given."""
+        scheme, sep, rest = self.store.partition("://")
+        return f"leaderwatch-rocksdb://{rest}" if sep and scheme == "rocksdb" else self.store
 
     @property
     def raw_partitions(self) -> int:

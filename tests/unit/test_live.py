@@ -58,6 +58,21 @@ def test_sparkline_covers_the_same_24_windows_for_every_leader():
     assert len(state.sparkline("Q3", latest)) == SPARK_WINDOWS
 
 
+def test_each_leader_keeps_only_its_newest_windows_however_long_it_runs():
+    import dataclasses
+
+    state = LiveState(dataclasses.replace(SOURCES, windows_kept=3))
+    for hour in range(10):  # a long run: ten windows of Q1, one of Q2
+        state.apply("w", j(f"Q1|2025-11-14T{hour:02d}:00:00Z"), j({"docs": 1, "mentions": hour, "top": [{"doc_id": f"d{hour}"}]}))
+    state.apply("w", j("Q2|2025-11-14T00:00:00Z"), j({"docs": 1, "mentions": 1}))
+    state.apply("w", j("Q1|2025-11-13T23:00:00Z"), j({"docs": 5, "mentions": 5}))  # a late, older window: not kept
+    assert sorted(state.windows["Q1"]) == ["2025-11-14T07:00:00Z", "2025-11-14T08:00:00Z", "2025-11-14T09:00:00Z"]
+    assert list(state.windows["Q2"]) == ["2025-11-14T00:00:00Z"]
+    state.apply("t", j("Q1"), j({"qid": "Q1", "name": "One", "country": "XX", "docs": 10, "mentions": 45}))
+    assert [d["doc_id"] for d in state.leader_detail("Q1")["documents"]] == ["d9", "d8", "d7"]
+    assert state.sparkline("Q1", state.latest_window())[-3:] == [1, 1, 1]
+
+
 def test_the_page_escapes_what_pages_and_alerts_carry():
     state = LiveState(SOURCES)
     state.apply("t", j("Q1"), j({"qid": "Q1", "name": "<script>x</script>", "country": "XX", "docs": 1, "mentions": 1}))

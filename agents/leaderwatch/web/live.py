@@ -5,7 +5,8 @@ each worker's tables hold only its partitions. Every worker that runs the mentio
 one LiveView: a plain aiokafka consumer with no consumer group that is assigned every partition of
 
   <group>-leader_to_mentions-changelog         -> totals      qid -> {qid, name, country, docs, mentions}
-  <group>-leader_window_to_mentions-changelog  -> windows     qid -> {window_start -> {docs, mentions, top, alerted}}
+  <group>-leader_window_to_mentions-changelog  -> windows     qid -> {window_start -> {docs, mentions, top, alerted}},
+                                                              the newest `windows_kept` windows per leader
   alerts                                       -> alerts      the newest `alerts_kept`, by alert_id
   pages.entities                               -> evidence    per leader the newest `evidence_kept` documents
                                                               with their evidence sentences; last event time
@@ -24,7 +25,9 @@ standby partitions and are known to miss updates with several workers (faust-str
 robinhood/faust#716, #751); the behaviour here is a plain consumer's, and measured in
 tests/integration/test_scale.py. Not request routing either: `/mentions/` (the top of every
 partition) would need every worker to answer, and a dead worker's keys none until the rebalance.
-Memory: the sum tables (a few thousand leaders and their event-time windows) plus bounded rings.
+Memory: bounded by what the view shows, not by how long it has run: the totals (a few thousand
+leaders), per leader its newest `windows_kept` event-time windows (a week of hourly windows: the
+sparkline shows 24; older windows stay in the table), and the rings of alerts and evidence.
 """
 from __future__ import annotations
 
@@ -56,6 +59,7 @@ class LiveSources:
     window_seconds: int = 3600
     alerts_kept: int = 200
     evidence_kept: int = 10
+    windows_kept: int = 168
     sentences_kept: int = 2
     # the group whose lag /live/ shows: input topic -> stages reading it
     group_id: str = ""
@@ -121,10 +125,13 @@ class LiveState:
         if not key or "|" not in key:
             return
         qid, start = key.split("|", 1)
-        if row:
-            self.windows[qid][start] = row
-        else:
-            self.windows[qid].pop(start, None)
+        rows = self.windows[qid]
+        if not row:
+            rows.pop(start, None)
+            return
+        rows[start] = row
+        if len(rows) > self.sources.windows_kept:
+            del rows[min(rows)]  # the oldest window (ISO starts sort as times); a late old one goes at once
 
     def _add_alert(self, alert: dict) -> None:
         self.alerts[alert["alert_id"]] = alert
@@ -313,7 +320,8 @@ def install_live_view(ctx) -> LiveView | None:
         totals=tables.leader_to_mentions.changelog_topic.get_topic_name(),
         windows=tables.leader_window_to_mentions.changelog_topic.get_topic_name(),
         alerts=settings.topic_alerts, entities=settings.topic_entities, dead=settings.topic_dead,
-        window_seconds=settings.window_seconds, group_id=settings.group_id, inputs=inputs)
+        window_seconds=settings.window_seconds, windows_kept=settings.live_windows_kept, group_id=settings.group_id,
+        inputs=inputs)
     live = LiveView(settings, sources)
 
     @app.task
