@@ -40,7 +40,7 @@ def create_app(settings: Settings) -> App:
         # the embedded broker has no idempotent producer / transactions: exactly-once comes
         # from idempotent processing keyed by doc_id, not from the broker
         processing_guarantee="at_least_once",
-        store=settings.store,
+        store=settings.faust_store,
         # <datadir>/<group>/<host>; a worker process takes <...>-<n> (leaderwatch.worker)
         datadir=str(Path(settings.datadir) / settings.group_id / "unclaimed"),
         logging_config=logging_config(settings.log_format, settings.log_level),

@@ -87,13 +87,18 @@ def test_the_stream_buffer_bound_reaches_faust():
 
 def test_every_table_bounds_its_rocksdb_memory():
     """Faust's RocksDB defaults (64 MiB write buffers x 3, a 2 GiB block cache) for each table
-    partition let a worker grow with every write it held; each leaderwatch table has bounds."""
+    partition let a worker grow with every write it held; rocksdb:// tables get leaderwatch's
+    store, whose databases share one budget (tests/unit/test_tablestore.py opens them)."""
     from leaderwatch.__main__ import build_worker_app
+    from leaderwatch.tablestore import Store
 
     app, _ = build_worker_app(Settings(app_id="rocksdb-options-test", store="rocksdb://"))
+    assert app.conf.store.scheme == "leaderwatch-rocksdb"
     tables = list(app.tables.values())
     assert {t.name for t in tables} >= {"doc_to_contribution", "leader_to_mentions", "leader_doc_to_mentions",
                                         "leader_window_to_mentions", "alert_id_to_detected_at"}
     for table in tables:
-        assert table.options["write_buffer_size"] == 4 * 1024 * 1024, table.name
-        assert table.options["block_cache_size"] == 8 * 1024 * 1024, table.name
+        assert table.options["write_buffer_size"] == 1024 * 1024, table.name
+        assert table.options["memory_bytes"] == 16 * 1024 * 1024, table.name
+        assert isinstance(table.data, Store), table.name
+    assert Settings(store="memory://").faust_store == "memory://"
