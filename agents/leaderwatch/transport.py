@@ -1,4 +1,5 @@
-"""Faust's aiokafka transport with the consumer's fetch wait taken from the settings.
+"""Faust's aiokafka transport: the consumer's fetch wait taken from the settings, and a producer
+whose flush waits for everything it was given.
 
 Faust creates its worker consumer with fetch_max_wait_ms=1500, fixed. Apache Kafka answers a
 waiting fetch as soon as a record arrives, so the value only bounds idle polls there; the embedded
@@ -6,9 +7,19 @@ broker (tansu) holds the fetch for the whole wait even when a record arrives mea
 hop of the pipeline then waits ~390 ms (p50, measured: 1500 ms -> 388, 500 -> 135, 100 -> 21,
 20 -> 6). LEADERWATCH_CONSUMER_FETCH_MAX_WAIT_MS (default 20) sets it for both: on Kafka it only
 means an idle worker polls 50 times a second instead of once.
+
+Faust's producer flush (ProducerBuffer.flush_atmost) returns as soon as its buffer has not moved
+for 0.1 s, messages still in it, and never counts the message its task is handing to aiokafka;
+the consumer commits the source offsets right after that flush. A table's changelog writes wait in that buffer: with a slow broker (or batches of one
+message, as the embedded broker needs) an event's offset was committed while its table writes
+were still only in memory, and a SIGKILL then lost them for good (tests/integration/test_crash.py).
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
+from faust.transport import producer as faust_producer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 
@@ -25,5 +36,38 @@ class Consumer(faust_aiokafka.Consumer):
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
 
+class ProducerBuffer(faust_producer.ProducerBuffer):
+    """Faust's buffer of send_soon() messages (table changelog writes), counting the one its task
+    is handing to aiokafka (out of the queue, not yet in aiokafka's accumulator)."""
+
+    in_transit = 0
+
+    async def _send_pending(self, fut) -> None:
+        self.in_transit += 1
+        try:
+            await super()._send_pending(fut)
+        finally:
+            self.in_transit -= 1
+
+
+class Producer(faust_aiokafka.Producer):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        buffer = ProducerBuffer(loop=self.loop, beacon=self.beacon)
+        buffer.app = self.app
+        self.buffer = buffer  # not started yet: on_start adds it as a runtime dependency
+
+    async def flush(self) -> None:
+        """Every message given to send_soon() so far into aiokafka (however long the broker
+        takes), then aiokafka's accumulator flushed: acknowledged, or failed."""
+        buffer = self.buffer
+        while buffer.state == "running" and (buffer.size or buffer.in_transit):
+            buffer.message_sent.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(buffer.message_sent.wait(), timeout=0.1)
+        await super().flush()
+
+
 class Transport(faust_aiokafka.Transport):
     Consumer = Consumer
+    Producer = Producer

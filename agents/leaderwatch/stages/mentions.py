@@ -59,6 +59,17 @@ class MentionTables:
             if self.on_repaired:
                 await self.on_repaired()
 
+    def rewrite(self, qid: str, doc_key: str, window_key: str) -> None:
+        """A re-delivered update: write its rows again, unchanged. RocksDB keeps on disk the writes
+        of an event whose changelog records a SIGKILL stopped (its offset uncommitted, the event
+        comes again and changes nothing); written again, they reach the changelogs, which every
+        live view and any recovery elsewhere read."""
+        for table, key in ((self.leader_doc_to_mentions, doc_key), (self.leader_to_mentions, qid),
+                           (self.leader_window_to_mentions, window_key)):
+            row = table.get(key)
+            if row is not None:
+                table[key] = row
+
     def write_pending_repairs(self, qid: str) -> None:
         for (table_name, key), row in self.repairs_pending.pop(qid, {}).items():
             self.sum_tables[table_name][key] = row
@@ -118,9 +129,9 @@ def register(ctx: StageContext) -> None:
                 tables.doc_to_contribution[page.doc_id] = doc_record(page)
             else:
                 counters["documents_seen_again"] += 1
+                tables.doc_to_contribution[page.doc_id] = previous  # on the changelog again: see `rewrite`
 
-        return Emit([(topics.mention_updates, u.qid, u) for u in updates], then=record_sent,
-                    durable=bool(updates) or previous is None)
+        return Emit([(topics.mention_updates, u.qid, u) for u in updates], then=record_sent)
 
     def aggregate(update: MentionUpdate) -> Emit | None:
         tables.write_pending_repairs(update.qid)
@@ -133,6 +144,8 @@ def register(ctx: StageContext) -> None:
                 tables.leader_doc_to_mentions[key] = new
             else:
                 tables.leader_doc_to_mentions.pop(key, None)
+        elif new:
+            tables.rewrite(update.qid, key, f"{update.qid}|{window}")
         if deltas:
             for window_key, d_docs, d_mentions in deltas:
                 row_key = f"{update.qid}|{window_key}"
@@ -144,8 +157,6 @@ def register(ctx: StageContext) -> None:
         if new and counts and not counts.get("alerted"):
             # also when nothing changed: a crash may have come between counting and alerting
             alert = spike(update, window, counts)
-        if alert is None and (new != previous or deltas):
-            return Emit([], durable=True)  # this update's table writes acknowledged before its offset is committed
         return alert
 
     def spike(update: MentionUpdate, window: str, counts: dict) -> Emit | None:

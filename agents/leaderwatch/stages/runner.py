@@ -40,11 +40,10 @@ class Emit:
 
     messages: list
     then: Callable[[], None] | None = None
-    # wait until the event's table writes (process()'s and `then`'s) are acknowledged too (their
-    # changelog records), not only the messages. Faust commits a source offset without waiting for
-    # the changelog writes its event made: a SIGKILL in between lost those writes for good (a
-    # mention update applied, committed, and gone from the tables: test_crash), or left an alert's
-    # "sent" mark unwritten (the alert sent again when the uncommitted event is read again)
+    # wait until `then`'s table writes are acknowledged too (their changelog records), not only the
+    # messages: a SIGKILL right after an alert then cannot leave its "sent" mark unwritten, which
+    # would send the alert again when the event is read again. Other table writes need no wait:
+    # every offset commit first flushes the producer in full (leaderwatch.transport.Producer)
     durable: bool = False
 
 
