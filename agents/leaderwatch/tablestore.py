@@ -15,25 +15,18 @@ names this store `leaderwatch-rocksdb://` (registered as a `faust.stores` entry 
 """
 from __future__ import annotations
 
-import threading
+import functools
 from typing import Any
 
 import rocksdict
 from faust.stores import rocksdb as faust_rocksdb
 
-_budgets: dict[int, tuple[rocksdict.Cache, rocksdict.WriteBufferManager]] = {}
-_budgets_lock = threading.Lock()
 
-
+@functools.cache
 def shared_budget(memory_bytes: int) -> tuple[rocksdict.Cache, rocksdict.WriteBufferManager]:
     """The process's block cache and write buffer manager for this budget (made on first use)."""
-    with _budgets_lock:
-        if memory_bytes not in _budgets:
-            cache = rocksdict.Cache(memory_bytes)
-            write_buffers = rocksdict.WriteBufferManager.new_write_buffer_manager_with_cache(
-                memory_bytes // 2, False, cache)
-            _budgets[memory_bytes] = (cache, write_buffers)
-        return _budgets[memory_bytes]
+    cache = rocksdict.Cache(memory_bytes)
+    return cache, rocksdict.WriteBufferManager.new_write_buffer_manager_with_cache(memory_bytes // 2, False, cache)
 
 
 class SharedBudgetOptions(faust_rocksdb.RocksDBOptions):

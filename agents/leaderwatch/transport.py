@@ -10,9 +10,10 @@ means an idle worker polls 50 times a second instead of once.
 
 Faust's producer flush (ProducerBuffer.flush_atmost) returns as soon as its buffer has not moved
 for 0.1 s, messages still in it, and never counts the message its task is handing to aiokafka;
-the consumer commits the source offsets right after that flush. A table's changelog writes wait in that buffer: with a slow broker (or batches of one
-message, as the embedded broker needs) an event's offset was committed while its table writes
-were still only in memory, and a SIGKILL then lost them for good (tests/integration/test_crash.py).
+the consumer commits the source offsets right after that flush. A table's changelog writes wait
+in that buffer: with a slow broker (or batches of one message, as the embedded broker needs) an
+event's offset was committed while its table writes were still only in memory, and a SIGKILL
+then lost them for good (tests/integration/test_crash.py).
 """
 from __future__ import annotations
 
