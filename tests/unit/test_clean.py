@@ -164,3 +164,51 @@ def test_cutting_hidden_markup_changes_no_text_or_metadata_on_the_shared_corpus(
         monkeypatch.undo()
         assert (cut.text, cut.title, cut.published_at, cut.doc_id, cut.site) == \
             (whole.text, whole.title, whole.published_at, whole.doc_id, whole.site), page_id
+
+
+def test_parse_html_builds_the_tree_trafilatura_would_without_the_python_class_lookup(monkeypatch):
+    """parse_html is trafilatura's load_html with html_parser(): the same markup for a full page, a
+    fragment, an encoding declaration in a str (the bytes fallback) and a page with form elements,
+    every element an HtmlElement (text_content() works), and no Python lookup per element."""
+    from lxml import etree
+    from lxml.html import HtmlElement
+    from trafilatura.utils import load_html
+
+    pages = [TAKAICHI_PAGE.read_text(),
+             "<div><p>A fragment about Sanae Takaichi.</p><p>Second.</p></div>",
+             '<?xml version="1.0" encoding="utf-8"?><html><body><p>Declared.</p><p>x</p></body></html>',
+             "<html><body><form><label>Name<input name=q value='Kim'></label><select><option>a</option></select>"
+             "<textarea>t</textarea></form><p>After the form.</p></body></html>",
+             "not html at all"]
+    for html in pages:
+        ours, theirs = clean_module.parse_html(html), load_html(html)
+        assert (ours is None) == (theirs is None), html[:40]
+        if ours is not None:
+            assert etree.tostring(ours) == etree.tostring(theirs), html[:40]
+            assert all(type(element) is HtmlElement for element in ours.iter(etree.Element))
+            assert ours.text_content() == theirs.text_content()
+    import lxml.html
+
+    calls = []
+    python_lookup = lxml.html.HtmlElementClassLookup.lookup
+    monkeypatch.setattr(lxml.html.HtmlElementClassLookup, "lookup", lambda *args: calls.append(1) or python_lookup(*args))
+    list(clean_module.parse_html(pages[0]).iter())
+    assert calls == []
+    list(load_html(pages[0]).iter())
+    assert len(calls) > 10  # lxml.html's parser: one Python call per element object
+
+
+@pytest.mark.slow
+def test_parse_html_changes_no_page_of_the_shared_corpus(monkeypatch):
+    """The parser's element classes change no cleaned page: every aeb page as with load_html."""
+    from trafilatura.utils import load_html
+
+    files = sorted(AEB_DIR.glob("*.html.gz"))
+    assert files
+    for page_id in (f.name.split(".")[0] for f in files):
+        html = aeb_html(page_id)
+        ours = clean_page(envelope(html))
+        monkeypatch.setattr(clean_module, "parse_html", load_html)
+        theirs = clean_page(envelope(html))
+        monkeypatch.undo()
+        assert ours == theirs, page_id
