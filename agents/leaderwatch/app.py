@@ -36,6 +36,7 @@ def create_app(settings: Settings) -> App:
         broker_request_timeout=settings.broker_request_timeout,
         producer_max_request_size=settings.producer_max_request_size,
         producer_max_batch_size=settings.producer_max_batch_size,
+        producer_compression_type=settings.compression_type,
         stream_buffer_maxsize=settings.stream_buffer_maxsize,
         # the embedded broker has no idempotent producer / transactions: exactly-once comes
         # from idempotent processing keyed by doc_id, not from the broker

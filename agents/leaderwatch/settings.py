@@ -17,6 +17,7 @@ SCHEMAS_DIR = (_PACKAGE_DIR / "schemas_files" if (_PACKAGE_DIR / "schemas_files"
                else _PACKAGE_DIR.parents[1] / "schemas")
 DEFAULT_WEB_PORT = 6066
 ALL_STAGES = ("clean", "extract", "mentions", "alert")
+CODECS = ("", "gzip", "lz4", "zstd", "snappy")  # Kafka batch codecs
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class Settings:
     # answers end_offsets with the last batch's base offset + 1, and Faust's table recovery stops
     # there (records later in a batch would be lost on restart). ./scripts/run and the tests set 1.
     producer_max_batch_size: int = 16384
+    # the Kafka codec of the batches leaderwatch writes (workers, ingest, replay): "" (none), gzip,
+    # lz4, zstd or snappy. Consumers read every codec whatever this says (cramjam is a dependency)
+    producer_compression: str = ""
     # events an agent's stream may hold unprocessed before Faust pauses fetching its partitions.
     # Faust's default 4096 let a worker with a backlog buffer up to 4096 pages of ~190 KB each:
     # scripts/bench, 4000 pages, rss_growth 26.4 MiB at 4096, 5.0 at 32, throughput the same
@@ -101,6 +105,14 @@ class Settings:
         unknown = [stage for stage in self.stages if stage not in ALL_STAGES]
         if unknown:
             raise ValueError(f"{PREFIX}STAGES: unknown stage {unknown[0]!r} (stages: {', '.join(ALL_STAGES)})")
+        if self.producer_compression not in CODECS:
+            raise ValueError(f"{PREFIX}PRODUCER_COMPRESSION: {self.producer_compression!r} is not one of {', '.join(CODECS[1:])} "
+                             "(or empty: none)")
+
+    @property
+    def compression_type(self) -> str | None:
+        """producer_compression as aiokafka's compression_type (None: uncompressed)."""
+        return self.producer_compression or None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":

@@ -472,7 +472,7 @@ def main() -> None:
                         help="cores each worker (and its clean pool) is pinned to (default 1)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="any other worker setting (a Settings field), e.g. --set consumer_fetch_max_wait_ms=5")
-    parser.add_argument("--compression", choices=["gzip"], default=None,
+    parser.add_argument("--compression", choices=["gzip", "lz4", "zstd", "snappy"], default=None,
                         help="compress pages.raw (the embedded broker keeps every byte in memory: use it for long runs)")
     parser.add_argument("--store", default="memory://", help="the workers' table store (compose uses rocksdb://)")
     parser.add_argument("--producer-batch-bytes", type=int, default=1,

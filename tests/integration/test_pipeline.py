@@ -215,3 +215,29 @@ async def test_clean_in_a_process_pool_counts_every_page_in_order_and_dead_lette
     table = {row["qid"]: (row["docs"], row["mentions"]) for row in fetch_json(settings.web_url + "/mentions/?top=1000")["leaders"]}
     assert table == table_from_entities(entities)  # every page once, the story by its later version
     assert table[KIM][1] >= 3 and table[TAKAICHI][0] >= 2
+
+
+@pytest.mark.parametrize("codec", ["gzip", "lz4", "zstd", "snappy"])
+async def test_pages_compressed_by_the_producer_are_read_with_every_kafka_codec(settings_factory, start_worker, codec):
+    """Crawlers compress their batches (lz4 and zstd are common; the producer picks, the broker
+    keeps them as they are): a worker reads pages.raw whatever Kafka codec it was written with
+    (aiokafka needs cramjam for lz4, zstd and snappy), and its own sends can be compressed too."""
+    from aiokafka import AIOKafkaProducer
+    import orjson
+
+    settings = settings_factory(producer_compression=codec)
+    start_worker(settings)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, compression_type=codec)
+    await producer.start()
+    try:
+        for i in range(3):
+            envelope = {"url": f"https://x.example/{codec}/{i}", "fetched_at": "2025-11-14T08:00:00Z",
+                        "body": TAKAICHI_PAGE.read_text().replace("japan-pm-eyes-talks-with-kim-jong-un", f"{codec}-{i}")}
+            await producer.send_and_wait(settings.topic_raw, orjson.dumps(envelope), key=envelope["url"].encode())
+    finally:
+        await producer.stop()
+    progress = await wait_until_done(settings, 3, timeout=60)
+    assert progress["clean_out"] == 3 and not any(k.startswith("dead_") for k in progress)
+    entities = await read_all(settings, settings.topic_entities, expect=3)
+    assert len({e["doc_id"] for e in entities}) == 3
+    assert all({l["qid"] for l in e["leaders"]} == {TAKAICHI, KIM} for e in entities)

@@ -102,3 +102,9 @@ def test_every_table_bounds_its_rocksdb_memory():
         assert table.options["memory_bytes"] == 16 * 1024 * 1024, table.name
         assert isinstance(table.data, Store), table.name
     assert Settings(store="memory://").faust_store == "memory://"
+
+def test_producer_compression_is_a_kafka_codec_or_none():
+    assert Settings.from_env({}).compression_type is None
+    assert Settings.from_env({"LEADERWATCH_PRODUCER_COMPRESSION": "lz4"}).compression_type == "lz4"
+    with pytest.raises(ValueError, match="LEADERWATCH_PRODUCER_COMPRESSION: 'brotli'"):
+        Settings.from_env({"LEADERWATCH_PRODUCER_COMPRESSION": "brotli"})

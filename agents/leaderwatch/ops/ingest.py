@@ -98,7 +98,7 @@ async def publish_pages(settings, files: list[Path], published: str | None = Non
     from rich.progress import Progress
 
     producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, max_request_size=settings.producer_max_request_size,
-                                **aiokafka_security(settings))
+                                compression_type=settings.compression_type, **aiokafka_security(settings))
     await producer.start()
     sent = 0
     try:

@@ -201,7 +201,7 @@ async def run_replay(settings, stage: str = "clean", topic: str | None = None, s
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, group_id=None, enable_auto_commit=False,
                                 auto_offset_reset="earliest", **aiokafka_security(settings))
     producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, max_request_size=settings.producer_max_request_size,
-                                **aiokafka_security(settings))
+                                compression_type=settings.compression_type, **aiokafka_security(settings))
     await consumer.start()
     await producer.start()
     try:
