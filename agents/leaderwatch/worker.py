@@ -5,10 +5,12 @@ Faust's `worker` command instantiates app.conf.Worker, so whichever CLI starts a
 these claims, and no other command takes them:
 - a data dir <datadir>/<group>/<host>-<n> held by an flock, so two workers of one app on one host
   never share RocksDB files, and a restarted one takes its old dir back;
-- without LEADERWATCH_WEB_PORT, the first web port from 6066 up no other worker has claimed.
+- without LEADERWATCH_WEB_PORT, the first web port from 6066 up no other worker has claimed;
+- every LEADERWATCH_MALLOC_TRIM_SECONDS, the memory it has freed handed back to the system.
 """
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import socket
 import sys
@@ -42,6 +44,31 @@ class Worker(faust.Worker):
         # every record turns it: each aiokafka debug call then builds a LogRecord, ~4% of a busy
         # worker's CPU (py-spy, scripts/bench at -l warn). No spinner: levels mean what they say.
         self.spinner = None
+
+    async def on_first_start(self) -> None:
+        await super().on_first_start()
+        interval = self.app.settings.malloc_trim_seconds
+        trim = malloc_trimmer() if interval > 0 else None
+        if trim is not None:
+            self.add_future(self._trim_memory(interval, trim))
+
+    async def _trim_memory(self, interval: float, trim) -> None:
+        """Every `interval` seconds, glibc's free memory back to the system. The allocator keeps
+        the holes ~190 KB pages leave between longer-lived blocks (scripts/bench, 20,000 pages:
+        233 MiB resident, 139 MiB after one malloc_trim); a trim takes a few ms."""
+        while not self.should_stop:
+            await self.sleep(interval)
+            trim(0)
+
+
+def malloc_trimmer():
+    """glibc's malloc_trim(pad) -> int, or None where the C library has none (musl, macOS)."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
 
 
 def _lock(path: Path):
