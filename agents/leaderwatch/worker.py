@@ -10,7 +10,6 @@ these claims, and no other command takes them:
 """
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import socket
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 import faust
 import orjson
 
+from leaderwatch.malloc import malloc_trimmer
 from leaderwatch.settings import DEFAULT_WEB_PORT
 
 _held_locks: list = []  # open lock files: held until the process exits
@@ -53,22 +53,10 @@ class Worker(faust.Worker):
             self.add_future(self._trim_memory(interval, trim))
 
     async def _trim_memory(self, interval: float, trim) -> None:
-        """Every `interval` seconds, glibc's free memory back to the system. The allocator keeps
-        the holes ~190 KB pages leave between longer-lived blocks (scripts/bench, 20,000 pages:
-        233 MiB resident, 139 MiB after one malloc_trim); a trim takes a few ms."""
+        """Every `interval` seconds, the memory this process has freed back to the system (leaderwatch.malloc)."""
         while not self.should_stop:
             await self.sleep(interval)
             trim(0)
-
-
-def malloc_trimmer():
-    """glibc's malloc_trim(pad) -> int, or None where the C library has none (musl, macOS)."""
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return None
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return trim
 
 
 def _lock(path: Path):

@@ -2,7 +2,9 @@
 
   parent (event loop)  --frame: pickle(value)-->  child `python -m leaderwatch.stages.pool`
                        <--frame: pickle((kind, result))--  kind "ok" | "rejected" | "error"
-  frame = 4-byte big-endian length + payload; the first frame to a child is pickle((work, args)).
+  frame = 4-byte big-endian length + payload; the first frame to a child is
+  pickle((work, args, trim_seconds)): a child hands its freed memory back (glibc malloc_trim) at
+  most every trim_seconds, between values (0: never), as the worker does.
 
 Why not concurrent.futures.ProcessPoolExecutor: its feeder and result threads take the GIL from
 the worker's event loop and its consumer thread for every page (one core, scripts/bench: 7 ms of
@@ -33,8 +35,8 @@ class ProcessPool:
     """`processes` children each running `work(value, *args)`; `await pool.submit(value)` -> a
     future of the result (or of Rejected / ChildExited / RuntimeError)."""
 
-    def __init__(self, work: Callable, args: tuple, processes: int):
-        self.setup = pickle.dumps((work, args), protocol=pickle.HIGHEST_PROTOCOL)
+    def __init__(self, work: Callable, args: tuple, processes: int, trim_seconds: float = 0.0):
+        self.setup = pickle.dumps((work, args, trim_seconds), protocol=pickle.HIGHEST_PROTOCOL)
         self.processes = processes
         self.children: list[_Child] = []
 
@@ -114,7 +116,10 @@ class _Child:
 
 def serve() -> None:
     """The child's loop: frames of values from stdin, frames of answers to stdout."""
+    import time
+
     from leaderwatch.records import Rejected
+    from leaderwatch.malloc import malloc_trimmer
 
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything the core prints goes to stderr, never into the answers
@@ -126,7 +131,9 @@ def serve() -> None:
             return None
         return requests.read(_LENGTH.unpack(head)[0])
 
-    work, args = pickle.loads(read_frame())
+    work, args, trim_seconds = pickle.loads(read_frame())
+    trim = malloc_trimmer() if trim_seconds > 0 else None
+    trimmed_at = time.monotonic()
     while (frame := read_frame()) is not None:
         try:
             answer = ("ok", work(pickle.loads(frame), *args))
@@ -137,6 +144,9 @@ def serve() -> None:
         payload = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
         answers.write(_LENGTH.pack(len(payload)) + payload)
         answers.flush()
+        if trim and time.monotonic() - trimmed_at >= trim_seconds:
+            trim(0)
+            trimmed_at = time.monotonic()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The worker hands freed memory back: malloc_trimmer() on glibc returns the holes page-sized
+"""A process hands freed memory back: malloc_trimmer() on glibc returns the holes page-sized
 buffers leave between longer-lived blocks, which free() alone keeps."""
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import sys
 
 import pytest
 
-from leaderwatch.worker import malloc_trimmer
+from leaderwatch.malloc import malloc_trimmer
 
 SCENARIO = """
 import orjson
-from leaderwatch.worker import malloc_trimmer
+from leaderwatch.malloc import malloc_trimmer
 
 def rss_mib():
     return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmRSS")) / 1024
