@@ -18,6 +18,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import orjson
 import trafilatura
 from htmldate import find_date
+from lxml import etree
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction, fromstring
 from trafilatura.metadata import (META_URL, examine_meta, extract_domain, extract_meta_json, extract_sitename,
                                   extract_title, extract_url, set_date_params)
 from trafilatura.utils import is_dubious_html, line_processing, repair_faulty_html
@@ -175,32 +177,26 @@ def without_hidden_markup(html: str) -> str:
 
 
 @functools.cache
-def html_parser():
+def html_parser() -> HTMLParser:
     """trafilatura's HTML parser (utils.HTML_PARSER: no ids, comments or processing instructions)
     whose elements are all lxml.html.HtmlElement, the class chosen in C. lxml.html's own parser
     picks it in a Python method called for every element object lxml creates (426,676 calls for
     242 pages, 6% of clean's time), only to give form elements classes trafilatura never uses."""
-    from lxml import etree
-    from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction
-
     parser = HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True)
     parser.set_element_class_lookup(etree.ElementDefaultClassLookup(
         element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity))
     return parser
 
 
-def parse_html(markup: str):
+def parse_html(markup: str) -> HtmlElement | None:
     """HTML text -> its lxml tree, or None: trafilatura's load_html for a string, with html_parser()."""
-    from lxml.html import fromstring
-
     beginning = markup[:50].lower()
     markup = repair_faulty_html(markup, beginning)
-    tree, as_bytes = None, False
     try:
         tree = fromstring(markup, parser=html_parser())
-    except ValueError:  # "Unicode strings with encoding declaration are not supported."
-        as_bytes = True
-    if as_bytes or tree is None or len(tree) < 1:
+    except Exception:  # an encoding declaration in a str (ValueError), or lxml's own: as bytes below
+        tree = None
+    if tree is None or len(tree) < 1:
         try:
             tree = fromstring(markup.encode("utf8", "surrogatepass"), parser=html_parser())
         except Exception:  # as load_html: a page lxml cannot parse has no tree

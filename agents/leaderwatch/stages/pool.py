@@ -118,8 +118,8 @@ def serve() -> None:
     """The child's loop: frames of values from stdin, frames of answers to stdout."""
     import time
 
-    from leaderwatch.records import Rejected
     from leaderwatch.malloc import malloc_trimmer
+    from leaderwatch.records import Rejected
 
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything the core prints goes to stderr, never into the answers
