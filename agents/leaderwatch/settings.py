@@ -94,6 +94,10 @@ class Settings:
     # pages of ~190 KB leave free holes the allocator keeps (scripts/bench, 20,000 pages: 233 MiB
     # resident, 139 MiB after one trim); 0 = never
     malloc_trim_seconds: float = 10.0
+    # move what the worker holds once started (modules, Faust, the gazetteer) out of the cyclic
+    # garbage collector's reach (gc.freeze): each full collection then walks only what came later
+    # (scripts/bench: 40 ms less event-loop stall per full collection)
+    gc_freeze: bool = True
 
     schemas_dir: str = str(SCHEMAS_DIR)
     rules_file: str = ""  # alert rules (JSON); empty = the bundled leaderwatch/rules/alerts.json

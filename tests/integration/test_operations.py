@@ -62,6 +62,10 @@ async def test_health_metrics_and_cli_views(settings_factory, start_worker, tmp_
     assert metric(text, "leaderwatch_alerts_total", kind="engagement") == 1
     assert metric(text, "leaderwatch_end_to_end_lag_seconds_count") == 1
     assert metric(text, "leaderwatch_ready") == 1
+    # what the worker held once started is out of the collector's reach (LEADERWATCH_GC_FREEZE):
+    # modules, Faust and the gazetteer are tens of thousands of objects
+    assert fetch_json(settings.web_url + "/progress/")["gc_frozen_objects"] > 20_000
+    assert metric(text, "leaderwatch_gc_full_collections_total") >= 0
     assert "faust_" not in text  # Faust's own monitor only with LEADERWATCH_FAUST_METRICS=true (tests/unit/test_metrics.py)
 
     env = worker_environment(settings)

@@ -7,9 +7,11 @@ from leaderwatch.settings import Settings
 
 def test_settings_from_environment():
     s = Settings.from_env({"LEADERWATCH_BROKER": "kafka://k:9092", "LEADERWATCH_WEB_PORT": "7000",
-                           "LEADERWATCH_STAGES": "clean, extract", "LEADERWATCH_ALERT_BACKFILL_SPIKES": "yes"})
+                           "LEADERWATCH_STAGES": "clean, extract", "LEADERWATCH_ALERT_BACKFILL_SPIKES": "yes",
+                           "LEADERWATCH_GC_FREEZE": "false"})
     assert s.broker_bootstrap == "k:9092" and s.web_port == 7000
     assert s.stages == ("clean", "extract") and s.alert_backfill_spikes is True
+    assert s.gc_freeze is False and Settings().gc_freeze is True
     assert s.web_host == "127.0.0.1"  # local by default
     with pytest.raises(ValueError, match="LEADERWATCH_WEB_PORT"):
         Settings.from_env({"LEADERWATCH_WEB_PORT": "http"})

@@ -9,6 +9,8 @@ collector, so there is one source of truth:
   leaderwatch_alerts_total{kind}                   alerts sent; kind="repeated" were suppressed
   leaderwatch_documents_seen_again_total           pages already counted (replays, resends)
   leaderwatch_end_to_end_lag_seconds               fetched_at -> counted in the mentions table
+  leaderwatch_gc_full_collections_total            full garbage collections (each stops the event loop)
+  leaderwatch_gc_full_pause_seconds_total          the time they took; _max: the longest
 """
 from __future__ import annotations
 
@@ -53,6 +55,12 @@ class PipelineMetrics:
         yield from (pages, dead, alerts)
         yield CounterMetricFamily("leaderwatch_leaders_found", "Leaders found (one per page and leader)", value=counts.get("leaders_found", 0))
         yield CounterMetricFamily("leaderwatch_documents_seen_again", "Pages already counted", value=counts.get("documents_seen_again", 0))
+        yield CounterMetricFamily("leaderwatch_gc_full_collections", "Full garbage collections of this worker",
+                                  value=counts.get("gc_full_collections", 0))
+        yield CounterMetricFamily("leaderwatch_gc_full_pause_seconds", "Time the full garbage collections stopped the worker",
+                                  value=counts.get("gc_full_pause_ms", 0) / 1000)
+        yield GaugeMetricFamily("leaderwatch_gc_full_pause_seconds_max", "The longest full garbage collection",
+                                value=counts.get("gc_full_pause_ms_max", 0) / 1000)
         yield GaugeMetricFamily("leaderwatch_ready", "1 once the worker owns its partitions", value=int(self.is_ready()))
 
 

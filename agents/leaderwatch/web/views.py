@@ -6,7 +6,8 @@ GET /live/leader/{qid}/     one leader's panel (HTML fragment): windows, documen
 GET /live/state/            the page's data as JSON (leaders with sparklines, alerts, health)
 GET /mentions/?top=N        the live table: leaders by documents
 GET /mentions/{qid}/        one leader: totals and event-time windows
-GET /progress/              per-worker counters (events in/out per stage, dead letters, alerts)
+GET /progress/              per-worker counters (events in/out per stage, dead letters, alerts,
+                            objects frozen at start, full garbage collections and their pauses)
 GET /health/                200 {"ready": true} once this worker has its partitions, else 503
 GET /metrics                Prometheus: Faust's monitor and the pipeline counters (web/metrics.py)
 Tables are partitioned by leader, but every worker that runs the mentions stage answers for every
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import orjson
 
+from leaderwatch.gcpauses import FullCollections, freeze_startup_objects
 from leaderwatch.stages.runner import StageContext
 from leaderwatch.web.live import install_live_view
 from leaderwatch.web.metrics import install_metrics
@@ -132,3 +134,12 @@ def register_views(ctx: StageContext) -> None:
         return web.json({"ready": ready}, status=200 if ready else 503)
 
     ctx.metrics = install_metrics(app, ctx.settings, ctx.counters, is_ready)
+
+    @app.task
+    async def watch_garbage_collector() -> None:
+        """At the worker's start: what it holds so far frozen out of later full garbage collections
+        (LEADERWATCH_GC_FREEZE; counter gc_frozen_objects), then those collections and their
+        pauses counted (leaderwatch.gcpauses)."""
+        if ctx.settings.gc_freeze:
+            ctx.counters["gc_frozen_objects"] = freeze_startup_objects()
+        FullCollections(ctx.counters).install()
