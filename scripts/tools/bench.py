@@ -257,6 +257,29 @@ def bare_round(htmls: list[str]) -> tuple[float, list[str | None]]:
         os.sched_setaffinity(0, mask)
 
 
+def clean_cpu_ms(templates: list[Template]) -> dict[str, float]:
+    """page_id -> CPU ms of the clean stage's core (clean_message) on that page, on core 0: what a
+    page's latency cannot go below, whatever the broker and the stages add."""
+    from leaderwatch.pipeline.clean import CleanOptions, clean_message
+    from leaderwatch.records import Rejected
+
+    mask = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cores()[0]})
+    try:
+        with contextlib.suppress(Rejected):  # warm: the schema validator and the parser are built once
+            clean_message(fresh_copy(templates[0], 0)[1], CleanOptions())
+        spent = {}
+        for template in templates:
+            value = fresh_copy(template, 0)[1]
+            start = time.process_time()
+            with contextlib.suppress(Rejected):
+                clean_message(value, CleanOptions())
+            spent[template.page_id] = round((time.process_time() - start) * 1000, 1)
+        return spent
+    finally:
+        os.sched_setaffinity(0, mask)
+
+
 def _bare_on(core: int, htmls: list[str], results) -> None:
     import trafilatura
 
@@ -391,6 +414,7 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
         with paused(pids):
             rate, _ = bare_round(htmls)
             all_cores_rate = bare_all_cores(htmls)
+            clean_ms = clean_cpu_ms(templates)
         bare_rates.append(rate)
 
         # phase 2: latency at half capacity, sent without linger (the record timestamp is taken at
@@ -400,6 +424,7 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
                                     max_request_size=settings.producer_max_request_size)
         await producer.start()
         sent_at: dict[str, int] = {}
+        page_of: dict[str, str] = {}  # url -> the corpus page it copies
         interval = 2.0 / capacity
         base = pages // len(templates) + 1
         next_send = time.monotonic()
@@ -408,6 +433,7 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
             await asyncio.sleep(max(0.0, next_send - time.monotonic()))
             metadata = await producer.send_and_wait(settings.topic_raw, value, key=url.encode())
             sent_at[url] = metadata.timestamp
+            page_of[url] = templates[i % len(templates)].page_id
             next_send += interval
         await wait_for(lambda: pipeline_done(progress_of(urls) or {}, pages + latency_pages), 600, "latency phase")
         rss_max = max(max(s) for _, s in sampler.samples)
@@ -440,6 +466,12 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
             "clean_entities": [extracted_at[u] - cleaned_at[u] for u in extracted_at if u in cleaned_at],
             "entities_done": [done_at[u] - extracted_at[u] for u in extracted_at]}
     hop_ms = {name: [percentile(values, 0.5), percentile(values, 0.99)] for name, values in hops.items()}
+    final = progress_of(urls) or {}
+    # the pages at and above p99: which corpus pages, and how much of their latency is their own clean CPU
+    p99 = percentile(latencies, 0.99)
+    tail = sorted(({"page": page_of[u], "latency_ms": done_at[u] - sent_at[u], "clean_cpu_ms": clean_ms.get(page_of[u]),
+                    "raw_clean_ms": cleaned_at[u] - sent_at[u] if u in cleaned_at else None}
+                   for u in done_at if p99 is not None and done_at[u] - sent_at[u] >= p99), key=lambda t: -t["latency_ms"])
     return {
         "pipeline_pages_per_s": capacity, "bare_all_cores_pages_per_s": round(all_cores_rate, 2),
         # CPU time, robust to other load on the machine: pages per worker-CPU-second
@@ -448,10 +480,15 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
         "phase1_cpu_s": {"workers": round(worker_cpu, 2), "broker": round(broker_cpu, 2), "producer": round(bench_cpu, 2),
                          "wall": round(seconds, 2)},
         "latency_ms_p50": percentile(latencies, 0.5), "latency_ms_p99": percentile(latencies, 0.99),
-        "latency_hops_ms_p50_p99": hop_ms, "latency_pages": len(latencies), "latency_rate_pages_per_s": round(1 / interval, 2),
+        "latency_hops_ms_p50_p99": hop_ms, "latency_tail": tail,
+        "clean_cpu_ms_p50_p99_max": [percentile(list(clean_ms.values()), q) for q in (0.5, 0.99, 1.0)],
+        "latency_pages": len(latencies), "latency_rate_pages_per_s": round(1 / interval, 2),
         "worker_rss_mb": round(rss_max, 1),
         "rss_growth_mb": round(max(e - t for e, t in zip(rss_end, rss_tenth)), 1),
-        "dead_letters": sum(v for k, v in (progress_of(urls) or {}).items() if k.startswith("dead_")),
+        "dead_letters": sum(v for k, v in final.items() if k.startswith("dead_")),
+        # the workers' full garbage collections over the whole run (each stops a worker's event loop)
+        "gc_full_collections": final.get("gc_full_collections", 0), "gc_full_pause_ms": final.get("gc_full_pause_ms", 0),
+        "gc_full_pause_ms_max_sum": final.get("gc_full_pause_ms_max", 0), "gc_frozen_objects": final.get("gc_frozen_objects", 0),
     }
 
 
@@ -499,8 +536,13 @@ def main() -> None:
           f"{figures['ratio_to_all_cores']}x of that")
     print(f"latency   p50 {figures['latency_ms_p50']} ms, p99 {figures['latency_ms_p99']} ms at {figures['latency_rate_pages_per_s']} pages/s "
           f"(per hop p50/p99: {figures['latency_hops_ms_p50_p99']})")
+    print(f"tail      the pages at or above p99 (corpus page: latency / its own clean CPU ms): "
+          + ", ".join(f"{t['page']}: {t['latency_ms']}/{t['clean_cpu_ms']}" for t in figures["latency_tail"])
+          + f"; clean CPU per corpus page p50/p99/max {figures['clean_cpu_ms_p50_p99_max']} ms")
     print(f"CPU       phase 1 seconds {figures['phase1_cpu_s']} ({figures['pipeline_pages_per_cpu_s']} pages per worker-CPU-second, "
           f"bare {figures['bare_pages_per_cpu_s']}: CPU ratio {figures['cpu_ratio']})")
+    print(f"gc        {figures['gc_full_collections']} full collections, {figures['gc_full_pause_ms']} ms in all, the longest "
+          f"{figures['gc_full_pause_ms_max_sum']} ms (summed over workers); {figures['gc_frozen_objects']} objects frozen at start")
     print(f"memory    worker max {figures['worker_rss_mb']} MiB, growth after the first 10% {figures['rss_growth_mb']} MiB")
     print(f"text F1   pipeline {figures['text_f1']}  bare trafilatura {figures['bare_text_f1']}")
     print(orjson.dumps(figures).decode())
