@@ -264,7 +264,7 @@ def evaluate(folder: Path, limit: int | None = None, matcher=None, min_seconds: 
             by_class.setdefault(labels[pid].get("class"), LeaderScore()).add(score)
             if expected_alerts is not None and pid in expected_alerts:
                 entities = extract_page(page, matcher) if page else None
-                raised = engagement_alerts(entities, rules, FETCHED_AT) if entities else []
+                raised = engagement_alerts(entities, rules, FETCHED_AT, matcher.gazetteer) if entities else []
                 tally = score_alerts(raised, expected_alerts[pid].get("engagements") or [])
                 row["alerts"] = tally
                 for key in (None, labels[pid].get("class")):

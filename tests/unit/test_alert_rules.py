@@ -126,3 +126,36 @@ def test_past_engagements_cited_in_passing_are_historical():
         (alert,) = engagement_alerts(p, RULES, "2025-11-14T07:00:00Z")
         assert alert.details.get("historical", False) is historical, sentence
         assert not list(ALERTS.iter_errors(orjson_dict(alert)))  # "historical" fits the v1 contract
+
+
+def test_a_title_of_an_office_held_only_before_the_page_date_makes_the_engagement_historical():
+    """The title news give a leader dates the sentence: "Russia's President Medvedev" on a 2019 page
+    (prime minister then, president 2008-2012) tells of his presidency; on a 2010 page it is news.
+    "then-" says so outright; "former President Obama" is a former leader in the day's news."""
+    from leaderwatch.leaders.gazetteer import default_gazetteer
+    from leaderwatch.pipeline.clean import clean_page
+    from leaderwatch.pipeline.extract import build_matcher, extract_page
+
+    matcher, gazetteer = build_matcher(), default_gazetteer()
+
+    def engagement(text: str, day: str) -> dict:
+        cleaned = clean_page({"url": f"https://news.example/{day}/{abs(hash(text))}", "body": text, "content_type": "text/plain",
+                              "fetched_at": f"{day}T12:00:00Z", "published_at": f"{day}T06:00:00Z"})
+        (alert,) = engagement_alerts(extract_page(cleaned, matcher), RULES, "now", gazetteer)
+        return {"pair": sorted(l.name for l in alert.leaders), "historical": alert.details.get("historical", False)}
+
+    call = "Leaders spoke.\n\nObama made a phone call to Russia's President Medvedev about missile defence."
+    assert engagement(call, "2019-11-19") == {"pair": ["Barack Obama", "Dmitry Medvedev"], "historical": True}
+    assert engagement(call, "2010-03-26") == {"pair": ["Barack Obama", "Dmitry Medvedev"], "historical": False}
+    # "then-" dates it even when the leader holds that office again
+    assert engagement("Summit.\n\nKim Jong Un met then-President Trump in Hanoi.", "2025-11-14")["historical"] is True
+    assert engagement("Summit.\n\nKim Jong Un met President Trump in Hanoi.", "2025-11-14")["historical"] is False
+    assert engagement("Visit.\n\nFormer President Obama met Chancellor Merkel in Berlin on Thursday.", "2017-05-25")["historical"] is False
+    # a title the leader holds on the page's date, though another office came first: news
+    assert engagement("Talks.\n\nPresident Putin held talks with Xi Jinping in Beijing.", "2015-05-08")["historical"] is False
+    assert engagement("Talks.\n\nPrime Minister Putin held talks with Xi Jinping in Beijing.", "2015-05-08")["historical"] is True
+    # without the gazetteer the rule has nothing to go by
+    cleaned = clean_page({"url": "https://news.example/x", "body": call, "content_type": "text/plain",
+                          "fetched_at": "2019-11-19T12:00:00Z", "published_at": "2019-11-19T06:00:00Z"})
+    (alert,) = engagement_alerts(extract_page(cleaned, matcher), RULES, "now")
+    assert "historical" not in alert.details

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import date
 from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
@@ -58,15 +59,20 @@ def _word_pattern(words: tuple[str, ...]) -> re.Pattern:
     return re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b", re.I)
 
 
-def engagement_alerts(page: PageEntities, rules: dict, detected_at: str) -> list[Alert]:
+def engagement_alerts(page: PageEntities, rules: dict, detected_at: str, gazetteer=None) -> list[Alert]:
     """Two leaders of different countries in one sentence with an engagement word, both participants
     in it -> one alert per pair, from the first such sentence that reports news (else the first one,
-    marked historical)."""
+    marked historical). With the `gazetteer` (leaders.gazetteer.Gazetteer), a sentence that gives
+    either leader the title of an office held only before the page's date is historical too."""
     rule = rules["engagement"]
     pattern = _word_pattern(tuple(rule["words"]))
     nouns = frozenset(rule.get("modifier_nouns") or ())
     year_words = tuple(rule.get("historical_year_words") or ())
     page_year = int(page.event_time[:4]) if page.event_time and page.event_time[:4].isdigit() else None
+    try:
+        page_day = date.fromisoformat(page.event_time[:10]) if page.event_time else None
+    except ValueError:
+        page_day = None
     sentences = {i: s for leader in page.leaders for i, s in zip(leader.sentence_ids, leader.sentences)}
     alerts = []
     for a, b in combinations(sorted(page.leaders, key=lambda l: l.qid), 2):
@@ -78,7 +84,9 @@ def engagement_alerts(page: PageEntities, rules: dict, detected_at: str) -> list
             words = sorted({m.lower() for m in pattern.findall(sentence)})
             if not words or not (participates(a, sentence, nouns) and participates(b, sentence, nouns)):
                 continue
-            historical = _dated_before(sentence, page_year, year_words, pattern) or (_former(a) and _former(b))
+            historical = (_dated_before(sentence, page_year, year_words, pattern) or (_former(a) and _former(b))
+                          or titled_in_past_office(a, sentence, page_day, gazetteer)
+                          or titled_in_past_office(b, sentence, page_day, gazetteer))
             if chosen is None or (chosen[2] and not historical):
                 chosen = (sentence, words, historical)
             if not historical:
@@ -128,6 +136,57 @@ def _dated_before(sentence: str, page_year: int | None, words: tuple[str, ...], 
             if engagement.search(clause) or clause.strip().startswith(words):
                 return True
     return False
+
+
+def titled_in_past_office(leader: LeaderFound, sentence: str, day: date | None, gazetteer) -> bool:
+    """True when `sentence` names the leader with the title of an office held before `day` and not
+    on it: "Russia's President Medvedev" on a 2019 page (prime minister then, president 2008-2012),
+    "then-Prime Minister Erdogan" in 2016, "President Obama" in 2019. The sentence tells of that
+    earlier time. Not "former President Obama" (a former leader in the day's news), nor a title
+    of an office held on `day`, nor a leader the gazetteer does not know."""
+    person = gazetteer.persons.get(leader.qid) if gazetteer is not None and day is not None else None
+    if person is None:
+        return False
+    held_then = {(t.country, t.role) for t in person.terms if t.end is not None and t.end <= day}
+    if not held_then:
+        return False
+    held_now = {(t.country, t.role) for t in person.terms if t.covers(day)}
+    offices = held_then | held_now
+    titles = _office_titles(tuple(sorted(offices)), gazetteer)
+    if not titles:
+        return False
+    title_before = _title_before_name(tuple(sorted(titles)))
+    for surface in leader.surfaces:
+        for match in re.finditer(re.escape(surface), sentence):
+            found = title_before.search(sentence, max(0, match.start() - 80), match.start())
+            if not found:
+                continue
+            marker, title = (found.group(1) or "").lower(), found.group(2).lower()
+            if marker.startswith(("former", "ex")):
+                continue
+            titled = {office for office in offices if title in titles_of(office, gazetteer)}
+            if titled & held_then and (marker.startswith("then") or not titled & held_now):
+                return True
+    return False
+
+
+def titles_of(office: tuple[str, str], gazetteer) -> tuple[str, ...]:
+    """(country, role) -> the lowercase titles news give its holder (countries.tsv), e.g. ("RU",
+    "head_of_government") -> ("prime minister", "premier", "pm")."""
+    country = gazetteer.countries.get(office[0])
+    return country.titles.get(office[1], ()) if country else ()
+
+
+def _office_titles(offices: tuple[tuple[str, str], ...], gazetteer) -> set[str]:
+    return {title for office in offices for title in titles_of(office, gazetteer)}
+
+
+@lru_cache(maxsize=1024)
+def _title_before_name(titles: tuple[str, ...]) -> re.Pattern:
+    """A title right before a name (up to two capitalised first names between): "then-President
+    George W. ", "Russia's President ", "former Prime Minister "; group 1 then-/former/ex-, group 2 the title."""
+    names = "|".join(re.escape(t) for t in sorted(titles, key=len, reverse=True))
+    return re.compile(rf"(?:^|[^\w-])((?i:then[- ]|former |ex-))?((?i:{names}))\s+(?:[A-Z][\w.'’-]*\s+){{0,2}}$")
 
 
 def _former(leader: LeaderFound) -> bool:

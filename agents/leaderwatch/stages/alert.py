@@ -15,6 +15,7 @@ import time
 import orjson
 
 from leaderwatch.catchup import caught_up, topic_partitions
+from leaderwatch.leaders.gazetteer import load_gazetteer
 from leaderwatch.pipeline.alerts import alert_key, engagement_alerts, load_rules, watch_alerts
 from leaderwatch.records import PageEntities, decode_record
 from leaderwatch.security import aiokafka_security
@@ -73,12 +74,16 @@ def register(ctx: StageContext) -> None:
         """pages.entities -> alerts: engagement and watch-list alerts, each alert id once."""
         rules = load_rules(settings.rules_file or None)
         watch = frozenset(rules["watch"]["leaders"]) | frozenset(settings.watch_list)
+        # whose titles date a sentence ("President Medvedev" in 2019): the extract stage's current
+        # gazetteer when this worker runs it (leader updates included), else its own copy
+        own_gazetteer = None if ctx.leaders else await asyncio.to_thread(load_gazetteer, settings.gazetteer_file or None)
         await ready.wait()
 
         def alert(page: PageEntities) -> Emit:
             now = utc_now_iso()
             fresh, seen = [], set()
-            for each in engagement_alerts(page, rules, now) + watch_alerts(page, watch, now):
+            gazetteer = ctx.leaders.matcher.gazetteer if ctx.leaders else own_gazetteer
+            for each in engagement_alerts(page, rules, now, gazetteer) + watch_alerts(page, watch, now):
                 if alert_id_to_detected_at.get(each.alert_id) or each.alert_id in sent_before or each.alert_id in seen:
                     counters["alerts_repeated"] += 1
                     continue
