@@ -60,3 +60,20 @@ async def test_a_page_held_by_a_dying_child_fails_with_child_exited():
             await asyncio.wait_for(doomed, 30)
     finally:
         await pool.stop()
+
+
+async def test_children_freeze_what_they_hold_once_their_work_is_loaded_only_when_asked():
+    """freeze=True: a child's start-up objects (trafilatura, lxml: tens of thousands) are out of its
+    later full garbage collections, as in the worker (LEADERWATCH_GC_FREEZE)."""
+    import gc
+    import operator
+
+    counts = {}
+    for freeze in (True, False):
+        pool = ProcessPool(operator.call, (), processes=1, freeze=freeze)  # work(value) = value(): runs in the child
+        await pool.start()
+        try:
+            counts[freeze] = await (await pool.submit(gc.get_freeze_count))
+        finally:
+            await pool.stop()
+    assert counts[False] == 0 and counts[True] > 5_000

@@ -3,8 +3,9 @@
   parent (event loop)  --frame: pickle(value)-->  child `python -m leaderwatch.stages.pool`
                        <--frame: pickle((kind, result))--  kind "ok" | "rejected" | "error"
   frame = 4-byte big-endian length + payload; the first frame to a child is
-  pickle((work, args, trim_seconds)): a child hands its freed memory back (glibc malloc_trim) at
-  most every trim_seconds, between values (0: never), as the worker does.
+  pickle((work, args, trim_seconds, freeze)): a child hands its freed memory back (glibc malloc_trim)
+  at most every trim_seconds, between values (0: never), and with `freeze` leaves what it holds
+  once `work` is loaded out of later full garbage collections (leaderwatch.gcpauses), as the worker does.
 
 Why not concurrent.futures.ProcessPoolExecutor: its feeder and result threads take the GIL from
 the worker's event loop and its consumer thread for every page (one core, scripts/bench: 7 ms of
@@ -35,8 +36,8 @@ class ProcessPool:
     """`processes` children each running `work(value, *args)`; `await pool.submit(value)` -> a
     future of the result (or of Rejected / ChildExited / RuntimeError)."""
 
-    def __init__(self, work: Callable, args: tuple, processes: int, trim_seconds: float = 0.0):
-        self.setup = pickle.dumps((work, args, trim_seconds), protocol=pickle.HIGHEST_PROTOCOL)
+    def __init__(self, work: Callable, args: tuple, processes: int, trim_seconds: float = 0.0, freeze: bool = False):
+        self.setup = pickle.dumps((work, args, trim_seconds, freeze), protocol=pickle.HIGHEST_PROTOCOL)
         self.processes = processes
         self.children: list[_Child] = []
 
@@ -118,6 +119,7 @@ def serve() -> None:
     """The child's loop: frames of values from stdin, frames of answers to stdout."""
     import time
 
+    from leaderwatch.gcpauses import freeze_startup_objects
     from leaderwatch.malloc import malloc_trimmer
     from leaderwatch.records import Rejected
 
@@ -131,7 +133,9 @@ def serve() -> None:
             return None
         return requests.read(_LENGTH.unpack(head)[0])
 
-    work, args, trim_seconds = pickle.loads(read_frame())
+    work, args, trim_seconds, freeze = pickle.loads(read_frame())  # imports what `work` needs
+    if freeze:
+        freeze_startup_objects()
     trim = malloc_trimmer() if trim_seconds > 0 else None
     trimmed_at = time.monotonic()
     while (frame := read_frame()) is not None:

@@ -90,7 +90,7 @@ async def run_pooled_stage(ctx: StageContext, stream, stage: str, work: Callable
     an earlier one, and the offset is committed only once its event is done."""
     from leaderwatch.stages.pool import ProcessPool
 
-    pool = ProcessPool(work, work_args, processes, trim_seconds=ctx.settings.malloc_trim_seconds)
+    pool = ProcessPool(work, work_args, processes, trim_seconds=ctx.settings.malloc_trim_seconds, freeze=ctx.settings.gc_freeze)
     await pool.start()
     in_flight: asyncio.Queue = asyncio.Queue(maxsize=2 * processes)
     counters = ctx.counters
