@@ -5,6 +5,7 @@ import orjson
 import pytest
 
 from leaderwatch.ops.ingest import page_envelope
+from leaderwatch.pipeline.clean import clean_page
 from leaderwatch.pipeline.extract import build_matcher, extract_page
 from leaderwatch.records import PageCleaned, encode
 
@@ -36,8 +37,6 @@ async def test_clean_sends_a_page_and_dead_letters_bad_envelopes(stage_app):
 
 
 async def cleaned_page() -> PageCleaned:
-    from leaderwatch.pipeline.clean import clean_page
-
     return clean_page(orjson.loads(takaichi_envelope()))
 
 
@@ -67,6 +66,23 @@ async def test_alert_raises_the_engagement_once(stage_app):
     assert {l["name"] for l in alerts[0]["leaders"]} == {"Sanae Takaichi", "Kim Jong-un"}
     assert sent[ctx.settings.topic_alerts][0][0] == alerts[0]["leaders"][0]["qid"]  # keyed by the first leader
     assert ctx.counters["alerts_engagement"] == 1 and ctx.counters["alerts_repeated"] == 1
+
+
+async def test_an_alert_only_worker_dates_a_sentence_by_its_titles_with_its_own_gazetteer(stage_app):
+    """No extract stage in this worker: the alert stage loads the gazetteer itself, so "Russia's
+    President Medvedev" on a 2019 page (prime minister then) marks the engagement historical."""
+    app, ctx, sent = stage_app(stages=("alert",))
+    ctx.alerts_ready.set()
+    assert ctx.leaders is None
+    text = "Leaders spoke.\n\nObama made a phone call to Russia's President Medvedev about missile defence."
+    page = clean_page({"url": "https://news.example/2019/call", "body": text, "content_type": "text/plain",
+                       "fetched_at": "2019-11-19T12:00:00Z", "published_at": "2019-11-19T06:00:00Z"})
+    entities = extract_page(page, build_matcher())
+    async with app.agents["leaderwatch.raise_alerts"].test_context() as stage:
+        await stage.put(encode(entities), key=entities.doc_id.encode())
+    (alert,) = sent.values_of(ctx.settings.topic_alerts)
+    assert {l["name"] for l in alert["leaders"]} == {"Barack Obama", "Dmitry Medvedev"}
+    assert alert["details"]["historical"] is True
 
 
 async def test_mentions_counts_a_page_once_and_replaces_a_corrected_one(stage_app):
