@@ -83,3 +83,21 @@ def test_the_page_escapes_what_pages_and_alerts_carry():
     assert "<script>" not in html and "&lt;script&gt;" in html and "<b>" not in html and "<i>" not in html
     assert "javascript:" not in html  # only http(s) links
     assert "&quot;q&quot; &amp; &lt;p&gt;" in html
+
+
+def test_a_historical_engagement_is_marked_on_the_page_and_in_the_terminal():
+    from leaderwatch.cli.printing import format_alert
+
+    def alert(alert_id, details):
+        return {"alert_id": alert_id, "kind": "engagement", "event_time": "2019-11-19T00:00:00Z", "detected_at": "2026-01-01T00:00:00Z",
+                "leaders": [{"qid": "Q76", "name": "Barack Obama", "country": "US"}, {"qid": "Q23530", "name": "Dmitry Medvedev", "country": "RU"}],
+                "evidence": [{"doc_id": "d", "url": "https://x.example/1", "title": "t", "sentence": "Obama phoned President Medvedev."}],
+                "details": details}
+
+    state = LiveState(SOURCES)
+    state.apply("a", j("Q76"), j(alert("cited", {"words": ["phone"], "historical": True})))
+    state.apply("a", j("Q76"), j(alert("news", {"words": ["phone"]})))
+    items = render_alerts(state).split("<li class=\"alert ")[1:]
+    marked = {item.split('data-alert-id="')[1].split('"')[0]: ">historical</span>" in item for item in items}
+    assert marked == {"cited": True, "news": False}
+    assert "(historical" in format_alert(alert("cited", {"historical": True})) and "historical" not in format_alert(alert("news", {}))

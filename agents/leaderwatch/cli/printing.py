@@ -46,6 +46,8 @@ def format_alert(alert: dict) -> str:
         line += f": {d['documents']} documents in window {d['window_start']} (baseline {d['baseline']})"
     elif evidence.get("sentence"):
         line += f': "{evidence["sentence"][:200]}"'
+    if (alert.get("details") or {}).get("historical"):
+        line += " (historical: cites a past engagement)"
     if alert.get("backfill"):
         line += " (backfill)"
     return line + (f"\n    {evidence.get('title') or ''} <{evidence.get('url')}>" if evidence.get("url") else "")

@@ -66,11 +66,13 @@ def render_alert(alert: dict) -> str:
         evidence.append(f"<li>{sentence}{link}</li>")
     details = alert.get("details") or {}
     words = f' <span class="muted">words: {_e(", ".join(details["words"]))}</span>' if details.get("words") else ""
-    backfill = ' <span class="tag">backfill</span>' if alert.get("backfill") else ""
+    tags = ' <span class="tag">backfill</span>' if alert.get("backfill") else ""
+    if details.get("historical"):  # the sentence cites a past engagement rather than reporting one
+        tags += ' <span class="tag" title="the sentence cites a past engagement">historical</span>'
     qids = " ".join(_e(x.get("qid")) for x in leaders)
     return (f'<li class="alert kind-{_e(alert.get("kind"))}" data-kind="{_e(alert.get("kind"))}" data-leaders="{qids}" '
             f'data-alert-id="{_e(alert.get("alert_id"))}"><div class="alert-head"><span class="tag kind">{_e(alert.get("kind"))}</span> '
-            f'{names}{backfill}</div><div class="muted small">event {_e(alert.get("event_time"))} · detected '
+            f'{names}{tags}</div><div class="muted small">event {_e(alert.get("event_time"))} · detected '
             f'{_e(alert.get("detected_at"))}{words}</div><ul class="evidence">{"".join(evidence)}</ul></li>')
 
 
