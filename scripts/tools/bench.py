@@ -9,14 +9,17 @@
            /progress/ of K workers, each pinned to --cores-per-worker cores (default 1; a clean
            pool shares its worker's), broker and producer on the cores left, if any)
   phase 2  latency: pages sent one by one at half the measured capacity; per page, the record
-           timestamp of pages.raw -> the last of its pages.entities record and its alerts
+           timestamp of pages.raw -> the last of its pages.entities record and its alerts; the
+           pages at or above p99 are named, with their own clean CPU (clean_message timed on core 0
+           between the phases) and their raw -> clean hop
   bare     trafilatura.extract(html), default options, over the distinct pages on core 0: one
            round before each segment of phase 1 and one after it, the workers stopped (SIGSTOP)
            meanwhile; their mean is the baseline (pipeline and baseline take turns: the speed drifts).
            Between the phases also one bare loop on every core at once: the machine's own scaling
 Memory: the largest resident size of any worker, its clean pool processes included (sampled every
 0.5 s), and its growth from the
-first 10% of pages to the end. Text F1: the pipeline's pages.clean text vs truth.jsonl, and
+first 10% of pages to the end. GC: the workers' full garbage collections over the run and their
+pauses (/progress/). Text F1: the pipeline's pages.clean text vs truth.jsonl, and
 bare trafilatura's, on the same pages. A human summary, then ONE JSON object as the last line.
 """
 from __future__ import annotations
