@@ -14,7 +14,7 @@
            between the phases) and their raw -> clean hop
   bare     trafilatura.extract(html), default options, over the distinct pages on core 0: one
            round before each segment of phase 1 and one after it, the workers stopped (SIGSTOP)
-           meanwhile; their mean is the baseline (pipeline and baseline take turns: the speed drifts).
+           meanwhile, ~1.5 s at a time (in_short_pauses: a longer stop made a group rebalance); their mean is the baseline (pipeline and baseline take turns: the speed drifts).
            Between the phases also one bare loop on every core at once: the machine's own scaling
 Memory: the largest resident size of any worker, its clean pool processes included (sampled every
 0.5 s), and its growth from the
@@ -129,8 +129,8 @@ def process_tree(pid: int) -> list[int]:
 @contextlib.contextmanager
 def paused(pids: list[int]):
     """The processes (and their descendants) stopped (SIGSTOP) meanwhile: an idle worker's polls
-    would otherwise take CPU from a bare round on its core. Rounds stay well under the session
-    timeout, so no rebalance follows."""
+    would otherwise take CPU from a bare round on its core. Keep each stop short (in_short_pauses):
+    one longer than the session timeout makes a group of several workers rebalance."""
     import signal
 
     stopped = [each for pid in pids for each in process_tree(pid)]
@@ -245,8 +245,8 @@ async def read_records(settings: Settings, topic: str) -> list:
 
 BARE_CPU: list[float] = []  # pages per CPU second of each bare round
 
-def bare_round(htmls: list[str]) -> tuple[float, list[str | None]]:
-    """Pages/s of trafilatura.extract (default options) over `htmls` on core 0, and its texts."""
+def bare_times(htmls: list[str]) -> tuple[float, float, list[str | None]]:
+    """(wall seconds, CPU seconds, texts) of trafilatura.extract (default options) over `htmls` on core 0."""
     import trafilatura
 
     mask = os.sched_getaffinity(0)
@@ -254,10 +254,47 @@ def bare_round(htmls: list[str]) -> tuple[float, list[str | None]]:
     try:
         start, cpu_start = time.perf_counter(), time.process_time()
         texts = [trafilatura.extract(html) for html in htmls]
-        BARE_CPU.append(len(htmls) / (time.process_time() - cpu_start))
-        return len(htmls) / (time.perf_counter() - start), texts
+        return time.perf_counter() - start, time.process_time() - cpu_start, texts
     finally:
         os.sched_setaffinity(0, mask)
+
+
+def bare_round(htmls: list[str]) -> tuple[float, list[str | None]]:
+    """Pages/s of trafilatura.extract over `htmls` on core 0, and its texts."""
+    wall, cpu, texts = bare_times(htmls)
+    BARE_CPU.append(len(htmls) / cpu)
+    return len(htmls) / wall, texts
+
+
+PAUSE_SECONDS = 1.5  # the longest the workers are stopped at a time for a bare measurement ...
+RESUME_SECONDS = 1.5  # ... and how long they run between two stops (they heartbeat every second)
+
+
+def in_short_pauses(pids: list[int], items: list, measure) -> list:
+    """measure(chunk) over `items` in consecutive chunks, the workers stopped (paused()) while each
+    one runs: about PAUSE_SECONDS at a time, RESUME_SECONDS of running between. One stop longer than
+    the workers' session timeout (4 s; a bare round, the all-cores loops and clean_cpu_ms in a row
+    took ~12 s) made a group of two workers rebalance at the start of the latency phase. Returns
+    the chunks' results in order."""
+    results, start, size = [], 0, max(1, len(items) // 8)
+    while start < len(items):
+        chunk = items[start:start + size]
+        began = time.perf_counter()
+        with paused(pids):
+            results.append(measure(chunk))
+        took = time.perf_counter() - began
+        start += len(chunk)
+        size = max(1, int(len(chunk) * PAUSE_SECONDS / max(took, 1e-3)))
+        if start < len(items):
+            time.sleep(RESUME_SECONDS)
+    return results
+
+
+def paused_bare_round(pids: list[int], htmls: list[str]) -> float:
+    """bare_round's pages/s, in short pauses of the workers."""
+    parts = in_short_pauses(pids, htmls, bare_times)
+    BARE_CPU.append(len(htmls) / sum(cpu for _, cpu, _ in parts))
+    return len(htmls) / sum(wall for wall, _, _ in parts)
 
 
 def clean_cpu_ms(templates: list[Template]) -> dict[str, float]:
@@ -388,9 +425,7 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
         seconds = worker_cpu = broker_cpu = bench_cpu = 0.0
         tenth, sent, progress = None, 0, {}
         for segment in range(rounds):
-            with paused(pids):
-                rate, _ = bare_round(htmls)
-            bare_rates.append(rate)
+            bare_rates.append(paused_bare_round(pids, htmls))
             upto = pages * (segment + 1) // rounds
             # the segment's envelopes are built before its clock starts: a crawler's work is not the pipeline's
             values = [fresh_copy(templates[i % len(templates)], i // len(templates)) for i in range(sent, upto)]
@@ -414,11 +449,9 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
         capacity = pages / seconds
         rss_tenth, rss_end = sampler.at(tenth or 0), sampler.at(time.monotonic())
 
-        with paused(pids):
-            rate, _ = bare_round(htmls)
-            all_cores_rate = bare_all_cores(htmls)
-            clean_ms = clean_cpu_ms(templates)
-        bare_rates.append(rate)
+        bare_rates.append(paused_bare_round(pids, htmls))
+        all_cores_rate = len(htmls) / sum(in_short_pauses(pids, htmls, lambda chunk: len(chunk) / bare_all_cores(chunk)))
+        clean_ms = {page: ms for part in in_short_pauses(pids, templates, clean_cpu_ms) for page, ms in part.items()}
 
         # phase 2: latency at half capacity, sent without linger (the record timestamp is taken at
         # send: a producer's own batching wait is not the pipeline's)
@@ -490,8 +523,8 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
         "rss_growth_mb": round(max(e - t for e, t in zip(rss_end, rss_tenth)), 1),
         "dead_letters": sum(v for k, v in final.items() if k.startswith("dead_")),
         # the workers' full garbage collections over the whole run (each stops a worker's event loop)
-        "gc_full_collections": final.get("gc_full_collections", 0), "gc_full_pause_ms": final.get("gc_full_pause_ms", 0),
-        "gc_full_pause_ms_max_sum": final.get("gc_full_pause_ms_max", 0), "gc_frozen_objects": final.get("gc_frozen_objects", 0),
+        "gc_full_collections": final.get("gc_full_collections", 0), "gc_full_pause_ms": round(final.get("gc_full_pause_ms", 0), 1),
+        "gc_full_pause_ms_max_sum": round(final.get("gc_full_pause_ms_max", 0), 1), "gc_frozen_objects": final.get("gc_frozen_objects", 0),
     }
 
 
