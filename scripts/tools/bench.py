@@ -14,7 +14,8 @@
            between the phases) and their raw -> clean hop
   bare     trafilatura.extract(html), default options, over the distinct pages on core 0: one
            round before each segment of phase 1 and one after it, the workers stopped (SIGSTOP)
-           meanwhile, ~1.5 s at a time (in_short_pauses: a longer stop made a group rebalance); their mean is the baseline (pipeline and baseline take turns: the speed drifts).
+           meanwhile, ~1.5 s at a time (in_short_pauses: a longer stop made a group rebalance);
+           their mean is the baseline (pipeline and baseline take turns: the speed drifts).
            Between the phases also one bare loop on every core at once: the machine's own scaling
 Memory: the largest resident size of any worker, its clean pool processes included (sampled every
 0.5 s), and its growth from the
