@@ -38,7 +38,12 @@ async def settle(workers, truth_of, pages: int, timeout: float = 180.0) -> tuple
         stable = stable + 1 if docs == pages and all(a == truth for a in answers) else 0
         if stable >= 3:
             return round(time.monotonic() - started, 1), truth
-        assert time.monotonic() < deadline, f"not complete and identical: {[len(a) for a in answers]} vs {len(truth)}"
+        if time.monotonic() >= deadline:  # say what differs: which leaders, and what each worker counted
+            differing = [{q: (a.get(q), truth.get(q)) for q in set(a) | set(truth) if a.get(q) != truth.get(q)} for a in answers]
+            counters = [{k: v for k, v in fetch_json(s.web_url + "/progress/").items()
+                         if k.startswith(("mention", "sums", "documents", "extract", "clean"))} for s in workers]
+            raise AssertionError(f"not complete and identical after {timeout} s: {docs} of {pages} documents on "
+                                 f"pages.entities; (answer, truth) where they differ: {differing}; counters: {counters}")
         await asyncio.sleep(0.5)
 
 
