@@ -246,18 +246,25 @@ async def read_records(settings: Settings, topic: str) -> list:
 
 BARE_CPU: list[float] = []  # pages per CPU second of each bare round
 
+@contextlib.contextmanager
+def on_first_core():
+    """This process pinned to core 0 meanwhile (where the bare baseline and the one worker run)."""
+    mask = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cores()[0]})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, mask)
+
+
 def bare_times(htmls: list[str]) -> tuple[float, float, list[str | None]]:
     """(wall seconds, CPU seconds, texts) of trafilatura.extract (default options) over `htmls` on core 0."""
     import trafilatura
 
-    mask = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {cores()[0]})
-    try:
+    with on_first_core():
         start, cpu_start = time.perf_counter(), time.process_time()
         texts = [trafilatura.extract(html) for html in htmls]
         return time.perf_counter() - start, time.process_time() - cpu_start, texts
-    finally:
-        os.sched_setaffinity(0, mask)
 
 
 def bare_round(htmls: list[str]) -> tuple[float, list[str | None]]:
@@ -300,25 +307,20 @@ def paused_bare_round(pids: list[int], htmls: list[str]) -> float:
 
 def clean_cpu_ms(templates: list[Template]) -> dict[str, float]:
     """page_id -> CPU ms of the clean stage's core (clean_message) on that page, on core 0: what a
-    page's latency cannot go below, whatever the broker and the stages add."""
+    page's latency cannot go below, whatever the broker and the stages add. The first call also
+    builds what clean_message caches (the schema validator, the parser): warm it first."""
     from leaderwatch.pipeline.clean import CleanOptions, clean_message
     from leaderwatch.records import Rejected
 
-    mask = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {cores()[0]})
-    try:
-        with contextlib.suppress(Rejected):  # warm: the schema validator and the parser are built once
-            clean_message(fresh_copy(templates[0], 0)[1], CleanOptions())
-        spent = {}
+    options, spent = CleanOptions(), {}
+    with on_first_core():
         for template in templates:
             value = fresh_copy(template, 0)[1]
             start = time.process_time()
             with contextlib.suppress(Rejected):
-                clean_message(value, CleanOptions())
+                clean_message(value, options)
             spent[template.page_id] = round((time.process_time() - start) * 1000, 1)
-        return spent
-    finally:
-        os.sched_setaffinity(0, mask)
+    return spent
 
 
 def _bare_on(core: int, htmls: list[str], results) -> None:
@@ -452,6 +454,7 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
 
         bare_rates.append(paused_bare_round(pids, htmls))
         all_cores_rate = len(htmls) / sum(in_short_pauses(pids, htmls, lambda chunk: len(chunk) / bare_all_cores(chunk)))
+        clean_cpu_ms(templates[:1])  # warm, once
         clean_ms = {page: ms for part in in_short_pauses(pids, templates, clean_cpu_ms) for page, ms in part.items()}
 
         # phase 2: latency at half capacity, sent without linger (the record timestamp is taken at

@@ -151,8 +151,8 @@ def titled_in_past_office(leader: LeaderFound, sentence: str, day: date | None, 
     if not held_then:
         return False
     held_now = {(t.country, t.role) for t in person.terms if t.covers(day)}
-    offices = held_then | held_now
-    titles = _office_titles(tuple(sorted(offices)), gazetteer)
+    titles_by_office = {office: titles_of(office, gazetteer) for office in held_then | held_now}
+    titles = {title for names in titles_by_office.values() for title in names}
     if not titles:
         return False
     title_before = _title_before_name(tuple(sorted(titles)))
@@ -164,7 +164,7 @@ def titled_in_past_office(leader: LeaderFound, sentence: str, day: date | None, 
             marker, title = (found.group(1) or "").lower(), found.group(2).lower()
             if marker.startswith(("former", "ex")):
                 continue
-            titled = {office for office in offices if title in titles_of(office, gazetteer)}
+            titled = {office for office, names in titles_by_office.items() if title in names}
             if titled & held_then and (marker.startswith("then") or not titled & held_now):
                 return True
     return False
@@ -175,10 +175,6 @@ def titles_of(office: tuple[str, str], gazetteer) -> tuple[str, ...]:
     "head_of_government") -> ("prime minister", "premier", "pm")."""
     country = gazetteer.countries.get(office[0])
     return country.titles.get(office[1], ()) if country else ()
-
-
-def _office_titles(offices: tuple[tuple[str, str], ...], gazetteer) -> set[str]:
-    return {title for office in offices for title in titles_of(office, gazetteer)}
 
 
 @lru_cache(maxsize=1024)
