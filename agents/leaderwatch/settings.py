@@ -37,8 +37,9 @@ class Settings:
     broker_heartbeat_interval: float = 1.0
     broker_request_timeout: float = 40.0
     producer_max_request_size: int = 4 * 1024 * 1024
-    # how long the broker may hold an empty fetch; the embedded broker holds it the whole time even
-    # when records arrive, so this bounds each hop's latency there (leaderwatch/transport.py)
+    # how long the broker may hold an empty fetch; the embedded broker holds a fetch naming several
+    # topics (a worker's always does) the whole time even when records arrive, so this bounds each
+    # hop's latency there (leaderwatch/transport.py, ./scripts/bench-broker)
     consumer_fetch_max_wait_ms: int = 20
     # bytes per producer batch; 1 = one record per batch, which the embedded broker needs: it
     # answers end_offsets with the last batch's base offset + 1, and Faust's table recovery stops

@@ -3,7 +3,8 @@ whose flush waits for everything it was given.
 
 Faust creates its worker consumer with fetch_max_wait_ms=1500, fixed. Apache Kafka answers a
 waiting fetch as soon as a record arrives, so the value only bounds idle polls there; the embedded
-broker (tansu) holds the fetch for the whole wait even when a record arrives meanwhile, and every
+broker (tansu) holds a fetch that names several topics, as a worker's does, for the whole wait
+even when a record arrives meanwhile (a one-topic fetch it ends: ./scripts/bench-broker), and every
 hop of the pipeline then waits ~390 ms (p50, measured: 1500 ms -> 388, 500 -> 135, 100 -> 21,
 20 -> 6). LEADERWATCH_CONSUMER_FETCH_MAX_WAIT_MS (default 20) sets it for both: on Kafka it only
 means an idle worker polls 50 times a second instead of once.

@@ -2,8 +2,8 @@
 `trafilatura.extract` loop over the same pages on one core, timed in the same run.
 
   corpus DIR (pages + truth.jsonl) -> N envelopes, the corpus cycled with fresh urls (each copy's
-  own canonical link rewritten too, so nothing is deduplicated) -> pages.raw (--compression gzip
-  for long runs: the embedded broker holds every byte in memory)
+  own canonical link rewritten too, so nothing is deduplicated) -> pages.raw (--compression zstd
+  for long runs: the embedded broker holds every byte in memory; gzip cost the producer 5x the CPU)
   phase 1  throughput: N pages in --rounds segments (default 5), each sent at once; pages/s over
            the segments' time until every stage has counted their pages (summed
            /progress/ of K workers, each pinned to --cores-per-worker cores (default 1; a clean
