@@ -3,10 +3,12 @@
 Cleaning (trafilatura) is the pipeline's CPU. With LEADERWATCH_CLEAN_PROCESSES=0 (the default) it
 runs in the worker's event loop: the least CPU a page. With N > 0 it runs in N child processes fed
 through pipes by the event loop (stages/pool.py; they import the pure core only, no Faust), up to
-2N pages in flight, sent and acknowledged in arrival order: the loop stays free for the other
-stages while a page is cleaned, so a page's entities and alerts do not wait behind the next
-page's cleaning (scripts/bench, one core: the later hops' p99 ~20 ms instead of ~50, at ~0.87x the
-throughput; the page's own cleaning and the broker's fetch waits remain).
+2N pages in flight, each sent and acknowledged once cleaned, in arrival order per message key (a
+page's versions; runner.InKeyOrder): the loop stays free for the other stages while a page is
+cleaned, so a page's entities and alerts do not wait behind the next page's cleaning, and with
+N >= 2 a quick page does not wait behind a slow one (scripts/bench, one core, N=1: the later hops'
+p99 ~20 ms instead of ~50, at ~0.87x the throughput; the page's own cleaning and the broker's
+fetch waits remain).
 """
 from __future__ import annotations
 

@@ -81,29 +81,66 @@ async def run_stage(ctx: StageContext, stream, stage: str, process: Callable, de
         yield outcome
 
 
+class InKeyOrder:
+    """Events of one key finish in arrival order; events of other keys pass them. A Kafka topic
+    promises order per partition, and what depends on it (a page's later version after its
+    earlier one) per key: a page cleaned quickly need not wait behind a slow page of another key.
+
+    `before, mine = order.enter(key)` when an event starts; await `before` (if not None) before
+    it finishes; `order.leave(key, mine)` once it has (always: a later event waits on it)."""
+
+    def __init__(self) -> None:
+        self._last: dict = {}  # key -> the future of its latest unfinished event
+
+    def enter(self, key) -> tuple[asyncio.Future | None, asyncio.Future]:
+        before = self._last.get(key)
+        mine = asyncio.get_running_loop().create_future()
+        self._last[key] = mine
+        return before, mine
+
+    def leave(self, key, mine: asyncio.Future) -> None:
+        if not mine.done():
+            mine.set_result(None)
+        if self._last.get(key) is mine:
+            del self._last[key]
+
+    def __len__(self) -> int:
+        return len(self._last)
+
+
 async def run_pooled_stage(ctx: StageContext, stream, stage: str, work: Callable, work_args: tuple, to_messages: Callable,
                            processes: int) -> None:
     """run_stage for a CPU-bound core in child processes (stages/pool.py): `work(value, *work_args)`
     runs in one of `processes` children (a picklable top-level function of the pure core),
-    `to_messages(result)` -> what to send. Up to 2 x processes events in flight; they finish (send
-    or dead-letter, ack, count) in arrival order, so a page's later version is never overtaken by
-    an earlier one, and the offset is committed only once its event is done."""
+    `to_messages(result)` -> what to send. Up to 2 x processes events in flight; each finishes
+    (send or dead-letter, ack, count) as soon as its child answers, but never before an earlier
+    event of the same message key (InKeyOrder): a page's later version is never overtaken by an
+    earlier one. Acks out of offset order are safe: Faust commits an offset only once every
+    offset below it is acknowledged."""
     from leaderwatch.stages.pool import ProcessPool
 
     pool = ProcessPool(work, work_args, processes, trim_seconds=ctx.settings.malloc_trim_seconds, freeze=ctx.settings.gc_freeze)
     await pool.start()
-    in_flight: asyncio.Queue = asyncio.Queue(maxsize=2 * processes)
+    slots = asyncio.Semaphore(2 * processes)
+    order = InKeyOrder()
+    finishing: set[asyncio.Task] = set()
     counters = ctx.counters
 
-    async def finish() -> None:
-        while True:
-            event, future = await in_flight.get()
+    async def finish(event, future: asyncio.Future, key, before: asyncio.Future | None, mine: asyncio.Future) -> None:
+        try:
             try:
-                result = await future
+                result, error = await future, None
+            except Exception as exc:  # Rejected, or a child that died
+                result, error = None, exc
+            if before is not None:
+                await before
+            try:
+                if error is not None:
+                    raise error
                 await send_result(ctx, to_messages(result))
             except Rejected as exc:
                 await send_dead_letter(ctx, stage, exc.reason, str(exc), event.value, event.message)
-            except Exception as exc:  # a child that died included: never let one event stop the worker
+            except Exception as exc:  # never let one event stop the worker
                 log.exception("%s failed", stage)
                 await send_dead_letter(ctx, stage, "internal_error", f"{type(exc).__name__}: {exc}", event.value, event.message)
             else:
@@ -113,15 +150,27 @@ async def run_pooled_stage(ctx: StageContext, stream, stage: str, work: Callable
                 await source.ack(event)
             except Exception:
                 log.exception("%s: ack failed", stage)
+        finally:
+            order.leave(key, mine)
+            slots.release()
 
     source = stream.noack()
-    finisher = asyncio.ensure_future(finish())
     try:
         async for event in source.events():
-            future = await pool.submit(event.value)
-            await in_flight.put((event, future))
+            await slots.acquire()
+            try:
+                future = await pool.submit(event.value)
+            except BaseException:
+                slots.release()
+                raise
+            key = event.message.key
+            before, mine = order.enter(key)
+            task = asyncio.ensure_future(finish(event, future, key, before, mine))
+            finishing.add(task)
+            task.add_done_callback(finishing.discard)
     finally:
-        finisher.cancel()
+        for task in list(finishing):
+            task.cancel()
         await pool.stop()
 
 
