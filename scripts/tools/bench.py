@@ -8,7 +8,7 @@
            the segments' time until every stage has counted their pages (summed
            /progress/ of K workers, each pinned to --cores-per-worker cores (default 1; a clean
            pool shares its worker's), broker and producer on the cores left, if any)
-  phase 2  latency: pages sent one by one at half the measured capacity; per page, the record
+  phase 2  latency: pages sent one by one at half the measured capacity (or --latency-rate); per page, the record
            timestamp of pages.raw -> the last of its pages.entities record and its alerts; the
            pages at or above p99 are named, with their own clean CPU (clean_message timed on core 0
            between the phases) and their raw -> clean hop
@@ -353,7 +353,7 @@ def bare_all_cores(htmls: list[str]) -> float:
 
 async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clean_processes: int = 0,
                 compression: str | None = None, store: str = "memory://", producer_batch_bytes: int = 1,
-                cores_each: int = 1, overrides: dict | None = None, rounds: int = 5) -> dict:
+                cores_each: int = 1, overrides: dict | None = None, rounds: int = 5, latency_rate: float | None = None) -> dict:
     templates = load_templates(folder)
     htmls = [t.envelope["body"] for t in templates if not t.envelope["content_type"].startswith("text/plain")]
     bare_rates = []
@@ -377,7 +377,7 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
                 sampler = RssSampler([p.pid for p, _ in started])
                 sampler.start()
                 figures = await run_phases(settings, templates, pages, latency_pages, urls, sampler, bare_rates, htmls,
-                                           compression, rounds)
+                                           compression, rounds, latency_rate)
                 sampler.stopped.set()
             finally:
                 for process, _ in started:
@@ -414,7 +414,7 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
 
 
 async def run_phases(settings, templates, pages, latency_pages, urls, sampler, bare_rates, htmls, compression=None,
-                     rounds: int = 5) -> dict:
+                     rounds: int = 5, latency_rate: float | None = None) -> dict:
     from aiokafka import AIOKafkaProducer
 
     producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, compression_type=compression, linger_ms=5,
@@ -465,7 +465,7 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
         await producer.start()
         sent_at: dict[str, int] = {}
         page_of: dict[str, str] = {}  # url -> the corpus page it copies
-        interval = 2.0 / capacity
+        interval = 1.0 / latency_rate if latency_rate else 2.0 / capacity
         base = pages // len(templates) + 1
         next_send = time.monotonic()
         for i in range(latency_pages):
@@ -545,6 +545,8 @@ def main() -> None:
     parser.add_argument("--latency-pages", type=int, default=200, help="pages sent one by one in phase 2 (default 200)")
     parser.add_argument("--clean-processes", type=int, default=0,
                         help="LEADERWATCH_CLEAN_PROCESSES of each worker (default 0: clean in the event loop)")
+    parser.add_argument("--latency-rate", type=float, default=None,
+                        help="pages/s of phase 2 (default: half of phase 1's measured capacity); fix it to compare settings at one load")
     parser.add_argument("--rounds", type=int, default=5,
                         help="phase 1 in this many segments, a bare round before each and one after (default 5)")
     parser.add_argument("--cores-per-worker", type=int, default=1,
@@ -567,7 +569,7 @@ def main() -> None:
         overrides[name] = int(value) if types[name] in (int, "int") else float(value) if types[name] in (float, "float") else value
     figures = asyncio.run(bench(args.corpus, args.pages, args.workers, args.latency_pages, args.clean_processes,
                                 args.compression, args.store, args.producer_batch_bytes, args.cores_per_worker, overrides,
-                                args.rounds))
+                                args.rounds, args.latency_rate))
     print(f"{figures['pages']} pages of {figures['corpus']} through {figures['workers']} worker(s), all stages, embedded broker")
     print(f"pipeline  {figures['pipeline_pages_per_s']:>8} pages/s   bare trafilatura.extract {figures['bare_extract_pages_per_s']} "
           f"pages/s on one core (rounds {figures['bare_rounds_pages_per_s']}): ratio {figures['ratio']}")
