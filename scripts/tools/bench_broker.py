@@ -25,11 +25,7 @@ from pathlib import Path
 import orjson
 
 from leaderwatch.ops.broker import embedded_broker
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+from tools.bench import cpu_seconds
 
 
 def broker_pid() -> int:
