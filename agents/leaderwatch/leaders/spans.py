@@ -1,6 +1,8 @@
 """Character-level helpers for matching on word boundaries; every function keeps offsets valid."""
 from __future__ import annotations
 
+import bisect
+
 
 def bounded(text: str, start: int, end: int) -> bool:
     """True when text[start:end] is a whole word sequence (no letter or digit glued on)."""
@@ -56,11 +58,17 @@ def longest_first(spans: list[tuple]) -> list[tuple]:
     if all(a[1] <= b[0] for a, b in zip(ordered, ordered[1:])):
         return ordered  # the common case: nothing overlaps
     chosen: list[tuple] = []
-    taken: list[tuple[int, int]] = []
+    # what is taken never overlaps, so it is sorted by start and by end at once, and a span is
+    # free when the taken span before it ends by its start and the one after starts at its end
+    # or later (bisect: a page naming one leader 8,000 times took 4 s with a scan of all taken)
+    taken_starts: list[int] = []
+    taken_ends: list[int] = []
     for span in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
-        if all(span[1] <= a or span[0] >= b for a, b in taken):
+        at = bisect.bisect_right(taken_starts, span[0])
+        if (at == 0 or taken_ends[at - 1] <= span[0]) and (at == len(taken_starts) or taken_starts[at] >= span[1]):
             chosen.append(span)
-            taken.append((span[0], span[1]))
+            taken_starts.insert(at, span[0])
+            taken_ends.insert(at, span[1])
     return sorted(chosen, key=_start)
 
 

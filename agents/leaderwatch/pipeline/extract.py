@@ -7,6 +7,7 @@ surface forms, character offsets, the sentences they appear in and the office he
 """
 from __future__ import annotations
 
+import bisect
 from datetime import date
 
 from leaderwatch.leaders.gazetteer import Gazetteer, default_gazetteer, load_gazetteer
@@ -73,7 +74,13 @@ def office_on(gazetteer: Gazetteer, qid: str, day: date | None) -> str | None:
 
 def _leader(gazetteer, qid, mentions, sentences: "_Sentences", day) -> LeaderFound:
     person = gazetteer.persons[qid]
-    spans = sorted({sentences.around(m.start) for m in mentions})[:MAX_SENTENCES_PER_LEADER]
+    spans: list[tuple[int, int]] = []  # the first sentences naming the leader, in text order
+    for mention in sorted(mentions, key=lambda m: m.start):
+        span = sentences.around(mention.start)
+        if not spans or spans[-1] != span:
+            spans.append(span)
+            if len(spans) == MAX_SENTENCES_PER_LEADER:
+                break  # later mentions are counted, their sentences not looked for
     return LeaderFound(
         qid=qid,
         name=person.name,
@@ -93,14 +100,17 @@ class _Sentences:
 
     def __init__(self, text: str):
         self.text = text
+        self._starts: list[int] = []  # the sentences found so far, in text order (they never overlap)
         self._found: list[tuple[int, int]] = []
 
     def around(self, offset: int) -> tuple[int, int]:
-        for start, end in self._found:
-            if start <= offset < end:
-                return start, end
+        at = bisect.bisect_right(self._starts, offset) - 1
+        if at >= 0 and offset < self._found[at][1]:
+            return self._found[at]
         span = sentence_at(self.text, offset)
-        self._found.append(span)
+        at = bisect.bisect_left(self._starts, span[0])
+        self._starts.insert(at, span[0])
+        self._found.insert(at, span)
         return span
 
 
