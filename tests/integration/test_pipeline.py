@@ -217,6 +217,47 @@ async def test_clean_in_a_process_pool_counts_every_page_in_order_and_dead_lette
     assert table[KIM][1] >= 3 and table[TAKAICHI][0] >= 2
 
 
+async def test_with_two_clean_processes_a_quick_page_is_not_held_behind_a_slow_one(settings_factory, start_worker):
+    """LEADERWATCH_CLEAN_PROCESSES=2: a page that takes a second to clean (887 KB of paragraphs)
+    and a short one sent right after it under another key: the short one is on pages.clean first
+    (record timestamps), and both reach pages.entities (runner.InKeyOrder; one key's pages keep
+    their order: the test above)."""
+    import orjson
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+    settings = settings_factory(clean_processes=2)
+    start_worker(settings)
+    envelope = {"fetched_at": "2025-11-14T08:00:00Z", "published_at": "2025-11-14T06:00:00Z"}
+    paragraphs = "".join(f"<p>Paragraph {i}: Kim Jong Un met officials in Pyongyang on Tuesday to discuss the harvest.</p>"
+                         for i in range(8000))
+    slow = {**envelope, "url": "https://x.example/slow", "content_type": "text/html",
+            "body": f"<html><body><article>{paragraphs}</article></body></html>"}
+    quick = {**envelope, "url": "https://x.example/quick", "content_type": "text/plain", "body": "Kim Jong Un spoke."}
+    producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, max_request_size=settings.producer_max_request_size)
+    await producer.start()
+    await producer.send_and_wait(settings.topic_raw, orjson.dumps(slow), key=b"slow")
+    await producer.send_and_wait(settings.topic_raw, orjson.dumps(quick), key=b"quick")
+    await producer.stop()
+    await wait_until_done(settings, 2, timeout=120)
+
+    consumer = AIOKafkaConsumer(settings.topic_clean, bootstrap_servers=settings.broker_bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, max_partition_fetch_bytes=settings.producer_max_request_size)
+    await consumer.start()
+    cleaned_at: dict[str, int] = {}
+    try:
+        deadline = asyncio.get_running_loop().time() + 30
+        while len(cleaned_at) < 2 and asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    cleaned_at[orjson.loads(record.value)["url"]] = record.timestamp
+    finally:
+        await consumer.stop()
+    assert set(cleaned_at) == {slow["url"], quick["url"]}
+    assert cleaned_at[quick["url"]] < cleaned_at[slow["url"]], cleaned_at
+    entities = await read_all(settings, settings.topic_entities, expect=2)
+    assert {e["url"] for e in entities} == {slow["url"], quick["url"]}
+
+
 @pytest.mark.parametrize("codec", ["gzip", "lz4", "zstd", "snappy"])
 async def test_pages_compressed_by_the_producer_are_read_with_every_kafka_codec(settings_factory, start_worker, codec):
     """Crawlers compress their batches (lz4 and zstd are common; the producer picks, the broker
