@@ -2,7 +2,8 @@
 
 Inputs are drawn by hypothesis from a fixed seed (`--seed`: the same seed gives the same inputs)
 and sent to pages.raw, key "fuzz-<n>"; each is one of
-  good   a page naming a leader: it must be counted in the mentions table
+  good   a page naming a leader, or a long article (1,000-8,000 paragraphs) naming one in each:
+         it must be counted in the mentions table
   bad    malformed/truncated JSON, wrong types, missing fields, binary bodies (PDF, PNG, gzip),
          20 MB pages, JSON nested 100,000 deep, wrong charsets, control characters, lone
          surrogates, elements with too many attributes, empty / whitespace-only text:
@@ -57,7 +58,7 @@ SECRET = "FUZZ-SECRET-7f3a9c"  # in a local file the XXE pages point at: must ne
 
 # (kind, weight, expectation); expectation: good / bad / odd (see the module doc)
 KINDS = [
-    ("good", 16, "good"),
+    ("good", 16, "good"), ("long_article", 1, "good"),
     ("truncated_json", 8, "bad"), ("garbage_bytes", 4, "bad"), ("not_an_object", 3, "bad"),
     ("wrong_type", 8, "bad"), ("missing_field", 4, "bad"), ("extra_field", 2, "bad"),
     ("binary_raw", 2, "bad"), ("binary_body", 4, "bad"), ("deep_json", 2, "bad"),
@@ -79,6 +80,8 @@ def input_spec(draw, kinds: tuple = ()) -> tuple:
     kind = draw(st.sampled_from([k for k in WEIGHTED if k in kinds] if kinds else WEIGHTED))
     if kind == "good":
         return kind, (draw(st.integers(0, len(LEADERS) - 1)), draw(st.integers(0, 10**6)))
+    if kind == "long_article":
+        return kind, (draw(st.integers(0, len(LEADERS) - 1)), draw(st.sampled_from([1_000, 4_000, 8_000])))
     if kind in ("truncated_json", "truncated_html"):
         return kind, (draw(st.integers(0, len(LEADERS) - 1)), draw(st.floats(0.0, 1.0)))
     if kind == "garbage_bytes":
@@ -192,6 +195,11 @@ def build(n: int, spec: tuple, secret_path: Path, dtd_url: str) -> bytes:
     dumps = orjson.dumps
     if kind == "good":
         return dumps(envelope(n, good_html(n, LEADERS[params[0]], params[1])))
+    if kind == "long_article":  # up to ~700 KB, inside the page limit: the leader named once a paragraph
+        leader, paragraphs = params
+        return dumps(envelope(n, "<html><body><article>" + "".join(
+            f"<p>Paragraph {i}: {LEADERS[leader]} met officials on Tuesday to discuss trade and energy.</p>"
+            for i in range(paragraphs)) + "</article></body></html>"))
     if kind == "truncated_json":
         data = dumps(envelope(n, good_html(n, LEADERS[params[0]], 0)))
         return data[: max(1, min(len(data) - 1, int(len(data) * params[1])))]
