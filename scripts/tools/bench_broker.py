@@ -25,19 +25,12 @@ from pathlib import Path
 import orjson
 
 from leaderwatch.ops.broker import embedded_broker
-from tools.bench import cpu_seconds
+from tools.bench import cpu_seconds, process_tree
 
 
 def broker_pid() -> int:
     """The tansu process this one started."""
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if "tansu" in (entry / "comm").read_text() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == os.getpid():
-                    return int(entry.name)
-            except (OSError, ValueError):
-                continue
-    raise RuntimeError("no tansu child process")
+    return next(pid for pid in process_tree(os.getpid()) if "tansu" in Path(f"/proc/{pid}/comm").read_text())
 
 
 async def probe(bootstrap: str, pid: int, topic: str, start_offset: int, probes: int, value: bytes,

@@ -112,6 +112,11 @@ def default_gazetteer() -> Gazetteer:
     return load_gazetteer()
 
 
+def gazetteer_from(path: str | Path | None) -> Gazetteer:
+    """The gazetteer in a file, or the bundled one (loaded once a process) when `path` is empty."""
+    return load_gazetteer(path) if path else default_gazetteer()
+
+
 def load_countries(path: str | Path | None = None) -> list[Country]:
     with open(path or DATA_DIR / "countries.tsv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))

@@ -8,9 +8,10 @@ surface forms, character offsets, the sentences they appear in and the office he
 from __future__ import annotations
 
 import bisect
+import math
 from datetime import date
 
-from leaderwatch.leaders.gazetteer import Gazetteer, default_gazetteer, load_gazetteer
+from leaderwatch.leaders.gazetteer import Gazetteer, gazetteer_from
 from leaderwatch.leaders.matcher import LeaderMatcher, Mention
 from leaderwatch.leaders.sentences import sentence_at
 from leaderwatch.records import LeaderFound, PageCleaned, PageEntities
@@ -20,7 +21,7 @@ MAX_SENTENCES_PER_LEADER = 20  # evidence kept per leader; counts stay exact
 
 def build_matcher(gazetteer_file: str = "") -> LeaderMatcher:
     """The matcher over a gazetteer file (JSON lines), or over the bundled one when empty."""
-    return LeaderMatcher(load_gazetteer(gazetteer_file) if gazetteer_file else default_gazetteer())
+    return LeaderMatcher(gazetteer_from(gazetteer_file))
 
 
 def find_leaders(text: str, day: date | None, matcher: LeaderMatcher) -> list[LeaderFound]:
@@ -100,17 +101,14 @@ class _Sentences:
 
     def __init__(self, text: str):
         self.text = text
-        self._starts: list[int] = []  # the sentences found so far, in text order (they never overlap)
-        self._found: list[tuple[int, int]] = []
+        self._found: list[tuple[int, int]] = []  # (start, end) of the sentences found, in text order: they never overlap
 
     def around(self, offset: int) -> tuple[int, int]:
-        at = bisect.bisect_right(self._starts, offset) - 1
+        at = bisect.bisect_right(self._found, (offset, math.inf)) - 1  # the last sentence starting at or before offset
         if at >= 0 and offset < self._found[at][1]:
             return self._found[at]
         span = sentence_at(self.text, offset)
-        at = bisect.bisect_left(self._starts, span[0])
-        self._starts.insert(at, span[0])
-        self._found.insert(at, span)
+        bisect.insort(self._found, span)
         return span
 
 

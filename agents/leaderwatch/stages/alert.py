@@ -15,7 +15,7 @@ import time
 import orjson
 
 from leaderwatch.catchup import caught_up, topic_partitions
-from leaderwatch.leaders.gazetteer import default_gazetteer, load_gazetteer
+from leaderwatch.leaders.gazetteer import gazetteer_from
 from leaderwatch.pipeline.alerts import alert_key, engagement_alerts, load_rules, watch_alerts
 from leaderwatch.records import PageEntities, decode_record
 from leaderwatch.security import aiokafka_security
@@ -76,10 +76,7 @@ def register(ctx: StageContext) -> None:
         watch = frozenset(rules["watch"]["leaders"]) | frozenset(settings.watch_list)
         # whose titles date a sentence ("President Medvedev" in 2019): the extract stage's current
         # gazetteer when this worker runs it (leader updates included), else its own copy
-        own_gazetteer = None
-        if ctx.leaders is None:  # as the extract stage's matcher is built (pipeline.extract.build_matcher)
-            own_gazetteer = await asyncio.to_thread(
-                lambda: load_gazetteer(settings.gazetteer_file) if settings.gazetteer_file else default_gazetteer())
+        own_gazetteer = None if ctx.leaders else await asyncio.to_thread(gazetteer_from, settings.gazetteer_file)
         await ready.wait()
 
         def alert(page: PageEntities) -> Emit:
