@@ -24,6 +24,7 @@ from trafilatura.metadata import (META_URL, examine_meta, extract_domain, extrac
                                   extract_title, extract_url, set_date_params)
 from trafilatura.utils import is_dubious_html, line_processing, repair_faulty_html
 
+from leaderwatch.pipeline.prune_guards import skipped_impossible_prunes
 from leaderwatch.records import PageCleaned, Rejected
 from leaderwatch.times import seconds_between, to_iso, utc_now_iso
 
@@ -129,8 +130,9 @@ def extract_article(html: str, url: str | None, fast: bool = True, need_date: bo
             raise Rejected("no_text", "the page has no parsable HTML")
         meta = page_metadata(tree, need_date)
         # no url= here: the metadata's url is then the page's own canonical link, if it has one
-        document = trafilatura.bare_extraction(tree, with_metadata=False, include_comments=False, include_tables=True,
-                                               fast=fast)
+        with skipped_impossible_prunes():  # the same text, without prunes no id or class could match
+            document = trafilatura.bare_extraction(tree, with_metadata=False, include_comments=False,
+                                                   include_tables=True, fast=fast)
     except Rejected:
         raise
     except Exception as exc:  # trafilatura/lxml raise many types on broken markup
