@@ -1,29 +1,33 @@
 """Skip trafilatura's tree prunes that cannot match the page: same output, less XPath.
 
-trafilatura prunes the raw tree with XPath expressions that test every div/section/list element's
-id and class through EXSLT regular expressions (`re:test`, a Python callback per element): on the
-shared corpora those prunes took 1.0-1.4 ms a page each, a tenth of cleaning, and the infinite-
-scroll one matched 1 page of 157, the comment-section one 66. Every such match needs an id or a
-class attribute that the expression's own regular expression finds; if no id or class of the
-whole tree has it, the expression's answer is known: nothing.
+trafilatura prunes its trees with XPath expressions that test the id and class of every element
+(or every div/section/list) through EXSLT regular expressions (`re:test`, a Python callback per
+element): on the shared corpora the raw-tree prunes took 1.0-1.4 ms a page each, and the
+infinite-scroll one matched 1 page of 157, the comment-section one 66; baseline.basic_cleaning,
+which measures the page's text (a tenth of cleaning, py-spy), tests every element for a
+cookie-banner class. Every such match needs an id or a class attribute that the expression's own
+regular expression finds; if no id or class of the whole tree has it, the answer is known.
 
-skipped_impossible_prunes() swaps, for the duration of a `with`, the guarded expressions in
-trafilatura.xpaths' lists for a Guarded wrapper that first searches the tree's id and class
-values joined by newlines (a superset test: a match across two values or at a newline only makes
-it run the real expression) and runs the real expression only when that finds something. An
-expression is guarded only if its XPath source is byte for byte the one this module was written
-for (GUARDS, by SHA-1): a trafilatura release that changes one runs it unguarded.
-tests/unit/test_prune_guards.py compares the text of every shared page with and without.
+skipped_impossible_prunes() swaps, for the duration of a `with`, each guarded expression in
+trafilatura for a Guarded wrapper that first searches the tree's id and class values joined by
+newlines (a superset test: a match across two values or at a newline only makes it run the real
+expression) and otherwise answers [] or, for basic_cleaning's union, the union without its
+re:test branch. An expression is guarded only if its XPath source is byte for byte the one this
+module was written for (by SHA-1; trafilatura is pinned): a release that changes one runs it
+unguarded, and tests/unit/test_prune_guards.py fails. That test also compares every shared page
+with and without the guards.
 """
 from __future__ import annotations
 
 import contextlib
 import functools
 import hashlib
+import importlib
 import re
 import threading
 
 from lxml import etree
+from trafilatura import settings as trafilatura_settings
 from trafilatura import xpaths
 
 _IDS = etree.XPath(".//@id", smart_strings=False)
@@ -63,56 +67,89 @@ def _elementor_share(attributes: TreeAttributes) -> bool:
     return "elementor-share-buttons" in attributes.classes
 
 
-# (list in trafilatura.xpaths, index) -> (SHA-1 of the expression's source in trafilatura 2.3.1,
-# a test on the tree's ids and classes that is true whenever the expression could match)
-GUARDS = {
-    ("RAW_TREE_PRUNE_XPATH", 0): ("c15751070b078a647446175f714fc52b5d51ca8c", _infinite_scroll),
-    ("RAW_TREE_PRUNE_XPATH", 1): ("12b073ccb20e96330059aff8a9782a769ecf22e6", _elementor_share),
-    ("REMOVE_COMMENTS_AND_LISTS_XPATH", 0): ("7e7d885e629a511978658d1420f16b1a4ac09d85", _comment_section),
-    ("REMOVE_COMMENTS_XPATH", 0): ("97b3a45900e751deb0c5446b7456a1274778d954", _comment_section),
-}
+_COOKIE_BANNER = re.compile(trafilatura_settings._COOKIE_CONSENT_RE, re.I | re.M)
 
+
+def _cookie_banner(attributes: TreeAttributes) -> bool:
+    return bool(_COOKIE_BANNER.search(attributes.classes) or _COOKIE_BANNER.search(attributes.ids))
+
+
+# basic_cleaning's union without its last branch, the re:test one (`.//*[re:test(@class, ...)
+# or re:test(@id, ...)]`): what the union answers when that branch matches nothing
+_BASIC_CLEAN_WITHOUT_COOKIES = (".//aside|.//div[contains(@class|@id, 'footer')]|.//fencedframe|.//footer|"
+                                ".//script|.//style|.//svg|.//template")
+
+
+# (module, list name, index or None for the attribute itself) -> (SHA-1 of the expression's source
+# in trafilatura 2.3.1, a test on the tree's ids and classes that is true whenever the expression
+# could match, the expression that answers otherwise: None for [])
+GUARDS = {
+    ("trafilatura.xpaths", "RAW_TREE_PRUNE_XPATH", 0): ("c15751070b078a647446175f714fc52b5d51ca8c", _infinite_scroll, None),
+    ("trafilatura.xpaths", "RAW_TREE_PRUNE_XPATH", 1): ("12b073ccb20e96330059aff8a9782a769ecf22e6", _elementor_share, None),
+    ("trafilatura.xpaths", "REMOVE_COMMENTS_AND_LISTS_XPATH", 0): ("7e7d885e629a511978658d1420f16b1a4ac09d85",
+                                                                  _comment_section, None),
+    ("trafilatura.xpaths", "REMOVE_COMMENTS_XPATH", 0): ("97b3a45900e751deb0c5446b7456a1274778d954", _comment_section, None),
+    ("trafilatura.baseline", "BASIC_CLEAN_XPATH", None): ("841f8efcd6f3ebba22264ed53facd2000673b297", _cookie_banner,
+                                                          _BASIC_CLEAN_WITHOUT_COOKIES),
+}
 
 def source_digest(expression) -> str:
     return hashlib.sha1(expression.path.encode("utf-8")).hexdigest()
 
 
 class Guarded:
-    """An XPath expression that answers [] without running when `could_match` says it cannot."""
+    """An XPath expression that answers `otherwise(tree)` ([] if None) without running when
+    `could_match` says it cannot match."""
 
-    def __init__(self, expression, could_match, attributes: TreeAttributes):
+    def __init__(self, expression, could_match, attributes: TreeAttributes, otherwise=None):
         self.expression, self.could_match, self.attributes = expression, could_match, attributes
+        self.otherwise = otherwise
 
     def __call__(self, tree):
-        return self.expression(tree) if self.could_match(self.attributes.of(tree)) else []
+        if self.could_match(self.attributes.of(tree)):
+            return self.expression(tree)
+        return self.otherwise(tree) if self.otherwise is not None else []
 
 
 class _Swap:
-    """The guarded list entries: installed while at least one `with` is open (threads included)."""
+    """The guarded expressions: installed while at least one `with` is open (threads included)."""
 
     def __init__(self) -> None:
         self.attributes = TreeAttributes()
-        self.entries = []  # (list, index, original, guarded)
-        for (list_name, index), (digest, could_match) in GUARDS.items():
-            expressions = getattr(xpaths, list_name, None)
-            if isinstance(expressions, list) and index < len(expressions) and source_digest(expressions[index]) == digest:
-                original = expressions[index]
-                self.entries.append((expressions, index, original, Guarded(original, could_match, self.attributes)))
+        self.entries = []  # (holder, key, original, guarded): holder[key] or setattr(holder, key)
+        for (module_name, name, index), (digest, could_match, otherwise) in GUARDS.items():
+            module = importlib.import_module(module_name)
+            holder, key = (getattr(module, name, None), index) if index is not None else (module, name)
+            try:
+                original = holder[key] if index is not None else getattr(holder, key)
+            except (TypeError, IndexError, AttributeError):
+                continue
+            if getattr(original, "path", None) is None or source_digest(original) != digest:
+                continue
+            fallback = etree.XPath(otherwise) if otherwise else None
+            self.entries.append((holder, key, original, Guarded(original, could_match, self.attributes, fallback)))
         self.lock, self.depth = threading.Lock(), 0
+
+    @staticmethod
+    def _put(holder, key, expression) -> None:
+        if isinstance(key, int):
+            holder[key] = expression
+        else:
+            setattr(holder, key, expression)
 
     def enter(self) -> None:
         with self.lock:
             self.depth += 1
             if self.depth == 1:
-                for expressions, index, _, guarded in self.entries:
-                    expressions[index] = guarded
+                for holder, key, _, guarded in self.entries:
+                    self._put(holder, key, guarded)
 
     def leave(self) -> None:
         with self.lock:
             self.depth -= 1
             if self.depth == 0:
-                for expressions, index, original, _ in self.entries:
-                    expressions[index] = original
+                for holder, key, original, _ in self.entries:
+                    self._put(holder, key, original)
                 self.attributes.forget()
 
 
