@@ -5,15 +5,19 @@ corpus pages (default ../shared/corpus/aeb next to the repository, else agents/l
   (b) clean pages/s   vs  bare trafilatura.extract(html) with default options
   (d) one long article naming one leader per paragraph: extract's cost a paragraph at 8,000 vs at 2,000
   (c) peak RSS (resource.getrusage ru_maxrss) after building the matcher vs before
+  (e) clean_page's CPU a page with trafilatura's prunes guarded (pipeline/prune_guards.py) vs as
+      installed, page by page in turns, and how many pages came out different (must be 0)
 A human summary, then ONE JSON object as the last line. Everything runs in one thread (one core).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import re
 import resource
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -37,6 +41,35 @@ def alias_regex(gazetteer) -> re.Pattern:
     """The naive baseline: every alias and short name in one case-sensitive alternation, longest first."""
     forms = {form for person in gazetteer.persons.values() for form in person.aliases + person.short}
     return re.compile(r"\b(?:" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + r")\b")
+
+
+def guards_ab(envelopes: list[dict], rounds: int = ROUNDS) -> dict:
+    """(e) Each page cleaned with and without the prune guards in turn (the order alternating by
+    round): summed CPU seconds of each, and the pages whose PageCleaned differed."""
+    from leaderwatch.pipeline import clean
+
+    guarded = clean.skipped_impossible_prunes
+
+    def timed(guard) -> tuple[float, object]:
+        clean.skipped_impossible_prunes = guard
+        start = time.process_time()
+        page = clean_envelope(envelope)
+        return time.process_time() - start, page
+
+    spent, differing = {"guarded": 0.0, "installed": 0.0}, 0
+    try:
+        for number in range(rounds):
+            for envelope in envelopes:
+                order = [("guarded", guarded), ("installed", contextlib.nullcontext)]
+                pages = {}
+                for name, guard in (order if number % 2 else order[::-1]):
+                    seconds, pages[name] = timed(guard)
+                    spent[name] += seconds
+                differing += pages["guarded"] != pages["installed"]
+    finally:
+        clean.skipped_impossible_prunes = guarded
+    return {"guards_cpu_ratio": spent["guarded"] / spent["installed"], "guards_differing_pages": differing,
+            "guards_pages_compared": rounds * len(envelopes)}
 
 
 def bench(folder: Path, seconds: float = 2.0, gazetteer_file: str | None = None) -> dict:
@@ -75,6 +108,7 @@ def bench(folder: Path, seconds: float = 2.0, gazetteer_file: str | None = None)
     short_s = 1 / throughput(lambda page: extract_page(page, matcher), [long_short], seconds / ROUNDS)
     long_s = 1 / throughput(lambda page: extract_page(page, matcher), [long_long], seconds / ROUNDS)
     return {
+        **guards_ab(envelopes),
         "long_text_chars": len(long_long.text), "long_text_extract_s": long_s, "long_text_2000_paragraphs_s": short_s,
         "long_text_cost_per_paragraph_8000_vs_2000": (long_s / 8000) / (short_s / 2000),
         "corpus": str(folder), "pages": len(envelopes), "cleaned_pages": len(pages),
@@ -110,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"(d) one {r['long_text_chars']:,}-character article naming one leader 8,000 times: extract_page "
           f"{r['long_text_extract_s']:.3f} s ({r['long_text_2000_paragraphs_s']:.3f} s for its first 2,000 paragraphs): "
           f"{r['long_text_cost_per_paragraph_8000_vs_2000']:.2f}x the cost a paragraph (1 = linear)")
+    print(f"(e) clean_page with trafilatura's prunes guarded: {r['guards_cpu_ratio']:.3f}x the CPU a page of trafilatura as "
+          f"installed, page by page in turns; {r['guards_differing_pages']} of {r['guards_pages_compared']} pages differed")
     print(orjson.dumps(r).decode())
     return 0
 
