@@ -35,6 +35,20 @@ def test_every_guard_is_installed_for_this_trafilatura():
             assert narrower in current(*key).path, key
 
 
+def test_each_guard_searches_with_the_regular_expression_of_the_expression_it_guards():
+    """The guards' patterns are the ones written in the guarded XPath sources (not imported from
+    trafilatura's private names, which a release may drop)."""
+    sources = {key: current(*key).path for key in prune_guards.GUARDS}
+    assert prune_guards._INFINITE_SCROLL.pattern in sources[("trafilatura.xpaths", "RAW_TREE_PRUNE_XPATH", 0)]
+    assert "'elementor-share-buttons'" in sources[("trafilatura.xpaths", "RAW_TREE_PRUNE_XPATH", 1)]
+    for key in (("trafilatura.xpaths", "REMOVE_COMMENTS_AND_LISTS_XPATH", 0), ("trafilatura.xpaths", "REMOVE_COMMENTS_XPATH", 0)):
+        assert f"re:test(@id, '{prune_guards._COMMENTS_ID.pattern}')" in sources[key]
+        assert f"re:test(@class, '{prune_guards._COMMENTS_CLASS.pattern}')" in sources[key]
+    basic_clean = sources[("trafilatura.baseline", "BASIC_CLEAN_XPATH", None)]
+    assert basic_clean == prune_guards._BASIC_CLEAN_WITHOUT_COOKIES + \
+        f"|.//*[re:test(@class, '{prune_guards._COOKIE_BANNER.pattern}', 'i') or re:test(@id, '{prune_guards._COOKIE_BANNER.pattern}', 'i')]"
+
+
 def test_after_the_with_trafilatura_has_its_own_expressions_again():
     before = {key: current(*key) for key in ALL_KEYS}
     with prune_guards.skipped_impossible_prunes():

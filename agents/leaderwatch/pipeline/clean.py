@@ -130,7 +130,7 @@ def extract_article(html: str, url: str | None, fast: bool = True, need_date: bo
             raise Rejected("no_text", "the page has no parsable HTML")
         meta = page_metadata(tree, need_date)
         # no url= here: the metadata's url is then the page's own canonical link, if it has one
-        with skipped_impossible_prunes():  # the same text, without prunes no id or class could match
+        with skipped_impossible_prunes():  # the same text; prunes no id or class of the page could match skipped
             document = trafilatura.bare_extraction(tree, with_metadata=False, include_comments=False,
                                                    include_tables=True, fast=fast)
     except Rejected:

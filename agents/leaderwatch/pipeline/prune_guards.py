@@ -29,8 +29,6 @@ import re
 import threading
 
 from lxml import etree
-from trafilatura import settings as trafilatura_settings
-from trafilatura import xpaths
 
 _IDS = etree.XPath(".//@id", smart_strings=False)
 _CLASSES = etree.XPath(".//@class", smart_strings=False)
@@ -52,8 +50,11 @@ class TreeAttributes:
         self.tree, self.ids, self.classes = None, "", ""
 
 
-_COMMENTS_ID = re.compile(rf"^(?:{xpaths._COMMENTS_ID}|disqus_thread|dsq-comments)", re.M)
-_COMMENTS_CLASS = re.compile(xpaths._COMMENTS_CLASS, re.M)
+# the regular expressions of the guarded expressions, as their sources in trafilatura 2.3.1 have
+# them (xpaths._COMMENTS_ID, _COMMENTS_CLASS, settings._COOKIE_CONSENT_RE); ^ matches at each
+# value's start in the joined text with re.M
+_COMMENTS_ID = re.compile(r"^(?:[Cc]omment(?!ary)|comol|disqus_thread|dsq-comments)", re.M)
+_COMMENTS_CLASS = re.compile(r"^[Cc]omment(?!ary)|(?:article|post)-comments", re.M)
 _INFINITE_SCROLL = re.compile(r"mvp-post-add-(?:box|wrap)|infinite-?scroll")
 
 
@@ -69,7 +70,8 @@ def _elementor_share(attributes: TreeAttributes) -> bool:
     return "elementor-share-buttons" in attributes.classes
 
 
-_COOKIE_BANNER = re.compile(trafilatura_settings._COOKIE_CONSENT_RE, re.I | re.M)
+_COOKIE_BANNER = re.compile(r"cookie[-_]?(?:banner|bar|consent|law|notice|policy|description)|notice[-_]{0,2}cookie|"
+                            r"consent[-_]?(?:banner|manager|sdk)|borlabs|cookiebot|cmplz|onetrust|moove[-_]?gdpr", re.I | re.M)
 
 
 def _cookie_banner(attributes: TreeAttributes) -> bool:
@@ -126,6 +128,20 @@ def rewritten(expression, opening: str, narrower: str):
     return etree.XPath(expression.path.replace(opening, narrower), namespaces=_REGEXP_NS)
 
 
+def pinned(module_name: str, name: str, index: int | None, digest: str):
+    """(holder, key, expression): trafilatura's expression at module.name[index] (or module.name),
+    if it is there and its source has `digest`; else None."""
+    module = importlib.import_module(module_name)
+    holder, key = (getattr(module, name, None), index) if index is not None else (module, name)
+    try:
+        expression = holder[key] if index is not None else getattr(holder, key)
+    except (TypeError, IndexError, KeyError, AttributeError):
+        return None
+    if getattr(expression, "path", None) is None or source_digest(expression) != digest:
+        return None
+    return holder, key, expression
+
+
 class Guarded:
     """An XPath expression that answers `otherwise(tree)` ([] if None) without running when
     `could_match` says it cannot match."""
@@ -147,26 +163,13 @@ class _Swap:
         self.attributes = TreeAttributes()
         self.entries = []  # (holder, key, original, guarded): holder[key] or setattr(holder, key)
         for (module_name, name, index), (digest, could_match, otherwise) in GUARDS.items():
-            module = importlib.import_module(module_name)
-            holder, key = (getattr(module, name, None), index) if index is not None else (module, name)
-            try:
-                original = holder[key] if index is not None else getattr(holder, key)
-            except (TypeError, IndexError, AttributeError):
-                continue
-            if getattr(original, "path", None) is None or source_digest(original) != digest:
-                continue
-            fallback = etree.XPath(otherwise) if otherwise else None
-            self.entries.append((holder, key, original, Guarded(original, could_match, self.attributes, fallback)))
+            if (found := pinned(module_name, name, index, digest)) is not None:
+                fallback = etree.XPath(otherwise) if otherwise else None
+                self.entries.append((*found, Guarded(found[2], could_match, self.attributes, fallback)))
         for (module_name, name, index), (digest, opening, narrower) in REWRITES.items():
-            expressions = getattr(importlib.import_module(module_name), name, None)
-            if not isinstance(expressions, list) or index >= len(expressions):
-                continue
-            original = expressions[index]
-            if getattr(original, "path", None) is None or source_digest(original) != digest:
-                continue
-            faster = rewritten(original, opening, narrower)
-            if faster is not None:
-                self.entries.append((expressions, index, original, faster))
+            if (found := pinned(module_name, name, index, digest)) is not None:
+                if (faster := rewritten(found[2], opening, narrower)) is not None:
+                    self.entries.append((*found, faster))
         self.lock, self.depth = threading.Lock(), 0
 
     @staticmethod
