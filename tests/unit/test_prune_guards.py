@@ -154,6 +154,21 @@ def test_a_guard_skips_the_expression_when_no_attribute_could_match():
     assert calls == []
 
 
+def test_each_thread_tests_its_own_tree():
+    """The attributes a guard tests are per thread: a tree another thread looks at meanwhile does
+    not replace this thread's (with one shared record, a guard could test another page's classes
+    and skip a prune that matches here)."""
+    attributes = prune_guards._swap().attributes
+    mine = etree.fromstring("<html><body><div class='comment-list'/></body></html>")
+    theirs = etree.fromstring("<html><body><div class='article'/></body></html>")
+    assert "comment-list" in attributes.of(mine).classes
+    other = threading.Thread(target=lambda: attributes.of(theirs))
+    other.start()
+    other.join(5)
+    assert attributes.tree is mine and "comment-list" in attributes.classes
+    attributes.forget()
+
+
 def corpus_pages():
     for folder in (AEB_DIR, SHARED_DIR / "corpus" / "readability"):
         for path in sorted(folder.glob("*.html.gz")):

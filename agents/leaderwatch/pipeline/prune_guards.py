@@ -34,9 +34,10 @@ _IDS = etree.XPath(".//@id", smart_strings=False)
 _CLASSES = etree.XPath(".//@class", smart_strings=False)
 
 
-class TreeAttributes:
+class TreeAttributes(threading.local):
     """The id and class values of one tree, each kind joined by newlines; computed once per tree
-    (the last tree is held, so its id() cannot be reused while it is remembered)."""
+    (the last tree is held, so its id() cannot be reused while it is remembered). Per thread: two
+    threads cleaning at once each test their own tree."""
 
     def __init__(self) -> None:
         self.tree, self.ids, self.classes = None, "", ""
@@ -192,7 +193,7 @@ class _Swap:
             if self.depth == 0:
                 for holder, key, original, _ in self.entries:
                     self._put(holder, key, original)
-                self.attributes.forget()
+        self.attributes.forget()  # this thread's last tree
 
 
 @functools.cache
