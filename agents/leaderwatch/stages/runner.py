@@ -128,16 +128,11 @@ async def run_pooled_stage(ctx: StageContext, stream, stage: str, work: Callable
 
     async def finish(event, future: asyncio.Future, key, before: asyncio.Future | None, mine: asyncio.Future) -> None:
         try:
-            try:
-                result, error = await future, None
-            except Exception as exc:  # Rejected, or a child that died
-                result, error = None, exc
+            await asyncio.wait([future])  # its outcome (a result, Rejected, a dead child) is read below
             if before is not None:
                 await before
             try:
-                if error is not None:
-                    raise error
-                await send_result(ctx, to_messages(result))
+                await send_result(ctx, to_messages(future.result()))
             except Rejected as exc:
                 await send_dead_letter(ctx, stage, exc.reason, str(exc), event.value, event.message)
             except Exception as exc:  # never let one event stop the worker
