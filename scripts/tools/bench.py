@@ -16,7 +16,10 @@
            round before each segment of phase 1 and one after it, the workers stopped (SIGSTOP)
            meanwhile, ~1.5 s at a time (in_short_pauses: a longer stop made a group rebalance);
            their mean is the baseline (pipeline and baseline take turns: the speed drifts).
-           Between the phases also one bare loop on every core at once: the machine's own scaling
+           With each of those rounds also one bare loop on every core at once: the machine's own
+           scaling (1.2-2.0x one core on this VM within an hour), the ceiling of any ratio here
+CPU: phase 1's CPU seconds of the workers, the broker and this process (the producer); pages per
+worker-CPU-second and per CPU-second of all three, each against bare's pages per CPU-second.
 Memory: the largest resident size of any worker, its clean pool processes included (sampled every
 0.5 s), and its growth from the
 first 10% of pages to the end. GC: the workers' full garbage collections over the run and their
@@ -305,6 +308,11 @@ def paused_bare_round(pids: list[int], htmls: list[str]) -> float:
     return len(htmls) / sum(wall for wall, _, _ in parts)
 
 
+def paused_all_cores_round(pids: list[int], htmls: list[str]) -> float:
+    """bare_all_cores' pages/s over `htmls`, in short pauses of the workers."""
+    return len(htmls) / sum(in_short_pauses(pids, htmls, lambda chunk: len(chunk) / bare_all_cores(chunk)))
+
+
 def clean_cpu_ms(templates: list[Template]) -> dict[str, float]:
     """page_id -> CPU ms of the clean stage's core (clean_message) on that page, on core 0: what a
     page's latency cannot go below, whatever the broker and the stages add. The first call also
@@ -408,6 +416,8 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
         "bare_pages_per_cpu_s": round(statistics.mean(BARE_CPU), 2),
         "cpu_ratio": round(figures["pipeline_pages_per_cpu_s"] / statistics.mean(BARE_CPU), 3)
         if figures.get("pipeline_pages_per_cpu_s") else None,
+        "total_cpu_ratio": round(figures["pipeline_pages_per_total_cpu_s"] / statistics.mean(BARE_CPU), 3)
+        if figures.get("pipeline_pages_per_total_cpu_s") else None,
         "corpus": str(folder), "corpus_pages": len(templates), "cores": len(all_cores),
         "distinct_doc_ids": len({orjson.loads(r.value)["doc_id"] for r in clean}),
     }
@@ -427,8 +437,10 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
         brokers = [pid for pid in process_tree(os.getpid()) if "tansu" in Path(f"/proc/{pid}/comm").read_text()]
         seconds = worker_cpu = broker_cpu = bench_cpu = 0.0
         tenth, sent, progress = None, 0, {}
+        all_cores_rates = []  # the machine's cores together, measured with each one-core round: its scaling drifts too
         for segment in range(rounds):
             bare_rates.append(paused_bare_round(pids, htmls))
+            all_cores_rates.append(paused_all_cores_round(pids, htmls))
             upto = pages * (segment + 1) // rounds
             # the segment's envelopes are built before its clock starts: a crawler's work is not the pipeline's
             values = [fresh_copy(templates[i % len(templates)], i // len(templates)) for i in range(sent, upto)]
@@ -453,7 +465,8 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
         rss_tenth, rss_end = sampler.at(tenth or 0), sampler.at(time.monotonic())
 
         bare_rates.append(paused_bare_round(pids, htmls))
-        all_cores_rate = len(htmls) / sum(in_short_pauses(pids, htmls, lambda chunk: len(chunk) / bare_all_cores(chunk)))
+        all_cores_rates.append(paused_all_cores_round(pids, htmls))
+        all_cores_rate = statistics.mean(all_cores_rates)
         clean_cpu_ms(templates[:1])  # warm, once
         clean_ms = {page: ms for part in in_short_pauses(pids, templates, clean_cpu_ms) for page, ms in part.items()}
 
@@ -514,8 +527,11 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
                    for u in done_at if p99 is not None and done_at[u] - sent_at[u] >= p99), key=lambda t: -t["latency_ms"])
     return {
         "pipeline_pages_per_s": capacity, "bare_all_cores_pages_per_s": round(all_cores_rate, 2),
+        "bare_all_cores_rounds_pages_per_s": [round(r, 2) for r in all_cores_rates],
         # CPU time, robust to other load on the machine: pages per worker-CPU-second
         "pipeline_pages_per_cpu_s": round(pages / worker_cpu, 2) if worker_cpu else None,
+        # the same with the broker's and the producer's CPU: what the machine spends per page, all told
+        "pipeline_pages_per_total_cpu_s": round(pages / total_cpu, 2) if (total_cpu := worker_cpu + broker_cpu + bench_cpu) else None,
         # CPU seconds of phase 1 per process group: the broker and this process (the producer) share the cores
         "phase1_cpu_s": {"workers": round(worker_cpu, 2), "broker": round(broker_cpu, 2), "producer": round(bench_cpu, 2),
                          "wall": round(seconds, 2)},
@@ -574,15 +590,16 @@ def main() -> None:
     print(f"pipeline  {figures['pipeline_pages_per_s']:>8} pages/s   bare trafilatura.extract {figures['bare_extract_pages_per_s']} "
           f"pages/s on one core (rounds {figures['bare_rounds_pages_per_s']}): ratio {figures['ratio']}")
     print(f"cores     bare loops on all {figures['cores']} cores at once: {figures['bare_all_cores_pages_per_s']} pages/s = "
-          f"{figures['bare_all_cores_ratio']}x one (the ceiling of any ratio here); the pipeline made "
-          f"{figures['ratio_to_all_cores']}x of that")
+          f"{figures['bare_all_cores_ratio']}x one (rounds {figures['bare_all_cores_rounds_pages_per_s']}; the ceiling of any "
+          f"ratio here); the pipeline made {figures['ratio_to_all_cores']}x of that")
     print(f"latency   p50 {figures['latency_ms_p50']} ms, p99 {figures['latency_ms_p99']} ms at {figures['latency_rate_pages_per_s']} pages/s "
           f"(per hop p50/p99: {figures['latency_hops_ms_p50_p99']})")
     print(f"tail      the pages at or above p99 (corpus page: latency / its own clean CPU ms): "
           + ", ".join(f"{t['page']}: {t['latency_ms']}/{t['clean_cpu_ms']}" for t in figures["latency_tail"])
           + f"; clean CPU per corpus page p50/p99/max {figures['clean_cpu_ms_p50_p99_max']} ms")
     print(f"CPU       phase 1 seconds {figures['phase1_cpu_s']} ({figures['pipeline_pages_per_cpu_s']} pages per worker-CPU-second, "
-          f"bare {figures['bare_pages_per_cpu_s']}: CPU ratio {figures['cpu_ratio']})")
+          f"bare {figures['bare_pages_per_cpu_s']}: CPU ratio {figures['cpu_ratio']}; with the broker's and producer's CPU "
+          f"{figures['pipeline_pages_per_total_cpu_s']}: {figures['total_cpu_ratio']})")
     print(f"gc        {figures['gc_full_collections']} full collections, {figures['gc_full_pause_ms']} ms in all, the longest "
           f"{figures['gc_full_pause_ms_max_sum']} ms (summed over workers); {figures['gc_frozen_objects']} objects frozen at start")
     print(f"memory    worker max {figures['worker_rss_mb']} MiB, growth after the first 10% {figures['rss_growth_mb']} MiB")
