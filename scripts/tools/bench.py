@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import os
 import statistics
 import subprocess
@@ -93,8 +94,13 @@ def fresh_copy(template: Template, copy: int) -> tuple[str, bytes]:
 
 # ---------------------------------------------------------------- processes and cores
 
-def cores() -> list[int]:
-    return sorted(os.sched_getaffinity(0))
+@functools.cache
+def cores() -> tuple[int, ...]:
+    """The cores this run may use: the affinity the bench started with. Read once: the bench then
+    narrows its own (to the cores left beside the workers, or core 0 for a bare round), and a
+    mask read later gave one-core runs a single loop for "every core" (the cores line showed
+    0.91-1.07x one core, and the bare rounds ran on the broker's core, not core 0)."""
+    return tuple(sorted(os.sched_getaffinity(0)))
 
 
 def start_workers(settings: Settings, worker_cores: list[set[int]], workdir: Path) -> list[tuple[subprocess.Popen, str]]:
@@ -362,13 +368,13 @@ def bare_all_cores(htmls: list[str]) -> float:
 async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clean_processes: int = 0,
                 compression: str | None = None, store: str = "memory://", producer_batch_bytes: int = 1,
                 cores_each: int = 1, overrides: dict | None = None, rounds: int = 5, latency_rate: float | None = None) -> dict:
+    all_cores = cores()  # the machine's, read before this process narrows its own affinity
     templates = load_templates(folder)
     htmls = [t.envelope["body"] for t in templates if not t.envelope["content_type"].startswith("text/plain")]
     bare_rates = []
     _, bare_texts = bare_round(htmls)  # warm-up (imports, caches), and the texts for bare_text_f1
 
     workdir = Path(tempfile.mkdtemp(prefix="leaderwatch-bench-"))
-    all_cores = cores()
     masks = cores_of_workers(workers, cores_each)
     others = set(all_cores) - set().union(*masks) or set(all_cores)
     os.sched_setaffinity(0, others)  # this process (the producer) and the broker it starts
