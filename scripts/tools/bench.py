@@ -17,7 +17,7 @@
            meanwhile, ~1.5 s at a time (in_short_pauses: a longer stop made a group rebalance);
            their mean is the baseline (pipeline and baseline take turns: the speed drifts).
            With each of those rounds also one bare loop on every core at once: the machine's own
-           scaling (1.2-2.0x one core on this VM within an hour), the ceiling of any ratio here
+           scaling (1.73-2.04x one core on this VM within an hour), the ceiling of any ratio here
 CPU: phase 1's CPU seconds of the workers, the broker and this process (the producer); pages per
 worker-CPU-second and per CPU-second of all three, each against bare's pages per CPU-second.
 Memory: the largest resident size of any worker, its clean pool processes included (sampled every
