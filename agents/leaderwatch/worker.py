@@ -14,10 +14,12 @@ import fcntl
 import socket
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import faust
 import orjson
+from faust.exceptions import AlreadyConfiguredWarning
 
 from leaderwatch.malloc import malloc_trimmer
 from leaderwatch.settings import DEFAULT_WEB_PORT
@@ -32,7 +34,9 @@ class Worker(faust.Worker):
         settings = app.settings
         app.conf.datadir = claim_datadir(Path(settings.datadir) / settings.group_id / socket.gethostname())
         if not settings.web_port and app.conf.web_port == DEFAULT_WEB_PORT:  # no port set, nor --web-port
-            app.conf.web_port = first_free_port(settings.web_host, DEFAULT_WEB_PORT)
+            with warnings.catch_warnings():  # Faust warns of a late change to a key read before: the read
+                warnings.simplefilter("ignore", AlreadyConfiguredWarning)  # was the line above; nothing has started
+                app.conf.web_port = first_free_port(settings.web_host, DEFAULT_WEB_PORT)
         started = (f"leaderwatch worker {settings.group_id}: web server http://{settings.web_host}:{app.conf.web_port}, "
                    f"data dir {app.conf.datadir}, stages {','.join(settings.stages)}")
         if settings.log_format.lower() == "json":

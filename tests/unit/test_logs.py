@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 
 import orjson
+import pytest
 
 from leaderwatch.logs import JsonFormatter, logging_config
 
@@ -20,6 +21,7 @@ def test_text_is_the_default():
     assert logging_config("json", "debug")["root"]["level"] == "DEBUG"
 
 
+@pytest.mark.filterwarnings("error::faust.exceptions.AlreadyConfiguredWarning")  # the worker claims its port quietly
 def test_a_worker_at_warn_level_keeps_the_root_logger_at_warn(tmp_path):
     """Faust's spinner would set the root logger to DEBUG (every aiokafka debug call then builds
     a record); the leaderwatch worker has none, so `-l warn` means warn."""
