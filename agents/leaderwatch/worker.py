@@ -34,8 +34,10 @@ class Worker(faust.Worker):
         settings = app.settings
         app.conf.datadir = claim_datadir(Path(settings.datadir) / settings.group_id / socket.gethostname())
         if not settings.web_port and app.conf.web_port == DEFAULT_WEB_PORT:  # no port set, nor --web-port
-            with warnings.catch_warnings():  # Faust warns of a late change to a key read before: the read
-                warnings.simplefilter("ignore", AlreadyConfiguredWarning)  # was the line above; nothing has started
+            # Faust warns of a change to a key already read; the only read is the check above, and
+            # nothing has started that could hold the old value
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", AlreadyConfiguredWarning)
                 app.conf.web_port = first_free_port(settings.web_host, DEFAULT_WEB_PORT)
         started = (f"leaderwatch worker {settings.group_id}: web server http://{settings.web_host}:{app.conf.web_port}, "
                    f"data dir {app.conf.datadir}, stages {','.join(settings.stages)}")
