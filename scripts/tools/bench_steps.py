@@ -50,7 +50,7 @@ def guards_ab(envelopes: list[dict], rounds: int = ROUNDS) -> dict:
 
     guarded = clean.skipped_impossible_prunes
 
-    def timed(guard) -> tuple[float, object]:
+    def timed(envelope: dict, guard) -> tuple[float, object]:
         clean.skipped_impossible_prunes = guard
         start = time.process_time()
         page = clean_envelope(envelope)
@@ -63,7 +63,7 @@ def guards_ab(envelopes: list[dict], rounds: int = ROUNDS) -> dict:
                 order = [("guarded", guarded), ("installed", contextlib.nullcontext)]
                 pages = {}
                 for name, guard in (order if number % 2 else order[::-1]):
-                    seconds, pages[name] = timed(guard)
+                    seconds, pages[name] = timed(envelope, guard)
                     spent[name] += seconds
                 differing += pages["guarded"] != pages["installed"]
     finally:
