@@ -8,9 +8,11 @@ import signal
 import orjson
 import pytest
 
-from leaderwatch.pipeline.clean import CleanOptions, clean_message
+from leaderwatch.pipeline.envelope import CleanOptions
 from leaderwatch.records import PageCleaned, Rejected
 from leaderwatch.stages.pool import ChildExited, ProcessPool
+
+CLEAN = "leaderwatch.pipeline.clean:clean_message"  # imported by the children only
 
 
 def page(text: str) -> bytes:
@@ -20,7 +22,7 @@ def page(text: str) -> bytes:
 
 async def test_pages_come_back_cleaned_and_rejects_as_rejected():
     # trimming after every value (as the worker's children do every LEADERWATCH_MALLOC_TRIM_SECONDS) changes no answer
-    pool = ProcessPool(clean_message, (CleanOptions(), None), processes=2, trim_seconds=1e-9)
+    pool = ProcessPool(CLEAN, (CleanOptions(), None), processes=2, trim_seconds=1e-9)
     await pool.start()
     try:
         futures = [await pool.submit(page("Kim Jong Un spoke." + " more" * i)) for i in range(6)]
@@ -35,7 +37,7 @@ async def test_pages_come_back_cleaned_and_rejects_as_rejected():
 
 
 async def test_a_child_that_dies_fails_only_its_pages_and_is_replaced():
-    pool = ProcessPool(clean_message, (CleanOptions(), None), processes=1)
+    pool = ProcessPool(CLEAN, (CleanOptions(), None), processes=1)
     await pool.start()
     try:
         first = pool.children[0].process.pid
@@ -52,7 +54,7 @@ async def test_a_child_that_dies_fails_only_its_pages_and_is_replaced():
 
 
 async def test_a_page_held_by_a_dying_child_fails_with_child_exited():
-    pool = ProcessPool(os.kill, (signal.SIGKILL,), processes=1)  # work(pid) = os.kill(pid, SIGKILL): it kills itself
+    pool = ProcessPool("os:kill", (signal.SIGKILL,), processes=1)  # work(pid) = os.kill(pid, SIGKILL): it kills itself
     await pool.start()
     try:
         doomed = await pool.submit(pool.children[0].process.pid)
@@ -66,11 +68,10 @@ async def test_children_freeze_what_they_hold_once_their_work_is_loaded_only_whe
     """freeze=True: a child's start-up objects (trafilatura, lxml: tens of thousands) are out of its
     later full garbage collections, as in the worker (LEADERWATCH_GC_FREEZE)."""
     import gc
-    import operator
 
     counts = {}
     for freeze in (True, False):
-        pool = ProcessPool(operator.call, (), processes=1, freeze=freeze)  # work(value) = value(): runs in the child
+        pool = ProcessPool("operator:call", (), processes=1, freeze=freeze)  # work(value) = value(): runs in the child
         await pool.start()
         try:
             counts[freeze] = await (await pool.submit(gc.get_freeze_count))

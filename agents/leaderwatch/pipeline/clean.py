@@ -1,7 +1,8 @@
 """pages.raw (PageFetched JSON bytes) -> pages.clean (PageCleaned); rejects raise Rejected.
 
-parse_envelope() checks the bytes against schemas/pages.raw.v1.json; clean_page() turns one
-envelope dict into a PageCleaned or raises Rejected with a reason code. No Faust here.
+parse_envelope() (pipeline/envelope.py) checks the bytes against schemas/pages.raw.v1.json;
+clean_page() turns one envelope dict into a PageCleaned or raises Rejected with a reason code.
+No Faust here.
 """
 from __future__ import annotations
 
@@ -11,11 +12,9 @@ import hashlib
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
 from html import unescape
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import orjson
 import trafilatura
 from htmldate import find_date
 from lxml import etree
@@ -24,6 +23,7 @@ from trafilatura.metadata import (META_URL, examine_meta, extract_domain, extrac
                                   extract_title, extract_url, set_date_params)
 from trafilatura.utils import is_dubious_html, line_processing, repair_faulty_html
 
+from leaderwatch.pipeline.envelope import CleanOptions, parse_envelope
 from leaderwatch.pipeline.prune_guards import skipped_impossible_prunes
 from leaderwatch.records import PageCleaned, Rejected
 from leaderwatch.times import seconds_between, to_iso, utc_now_iso
@@ -31,40 +31,9 @@ from leaderwatch.times import seconds_between, to_iso, utc_now_iso
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class CleanOptions:
-    """What clean_page needs from the settings."""
-
-    max_page_bytes: int = 2 * 1024 * 1024
-    backfill_age_seconds: int = 7 * 24 * 3600
-    min_text_chars: int = 1  # 0-threshold friendly: tests feed tiny inline pages
-    fast: bool = True  # trafilatura's fast mode: no fallback extractors (readability, jusText)
-
-
-# ---------------------------------------------------------------- the envelope (boundary checks)
-
-def parse_envelope(data: bytes | str | None, validator, max_page_bytes: int) -> dict:
-    """Bytes from pages.raw -> the envelope dict, or Rejected (malformed, invalid, too large)."""
-    if data is None or len(data) == 0:
-        raise Rejected("malformed_envelope", "empty message value")
-    if len(data) > max_page_bytes + 64 * 1024:
-        raise Rejected("too_large", f"message of {len(data)} bytes exceeds the {max_page_bytes}-byte page limit")
-    try:
-        envelope = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise Rejected("malformed_envelope", f"not a UTF-8 JSON document: {exc}") from None
-    if not isinstance(envelope, dict):
-        raise Rejected("malformed_envelope", f"expected a JSON object, got {type(envelope).__name__}")
-    errors = sorted(validator.iter_errors(envelope), key=lambda e: list(e.path))
-    if errors:
-        where = "/".join(str(p) for p in errors[0].path) or "(root)"
-        raise Rejected("schema_invalid", f"pages.raw.v1: {where}: {errors[0].message}")
-    return envelope
-
-
 def clean_message(value: bytes | None, options: "CleanOptions", schemas_dir: str | None = None) -> PageCleaned:
     """pages.raw message bytes -> PageCleaned (parse_envelope, then clean_page), or Rejected.
-    Top-level and picklable: what the clean stage's process pool runs."""
+    What the clean stage's child processes run (stages/pool.py names it "module:function")."""
     from leaderwatch.schemas import validator_for
 
     envelope = parse_envelope(value, validator_for("pages.raw.v1.json", schemas_dir), options.max_page_bytes)

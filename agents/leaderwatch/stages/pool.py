@@ -3,7 +3,9 @@
   parent (event loop)  --frame: pickle(value)-->  child `python -m leaderwatch.stages.pool`
                        <--frame: pickle((kind, result))--  kind "ok" | "rejected" | "error"
   frame = 4-byte big-endian length + payload; the first frame to a child is
-  pickle((work, args, trim_seconds, freeze)): a child hands its freed memory back (glibc malloc_trim)
+  pickle((work, args, trim_seconds, freeze)), `work` a "module:function" name the child imports
+  (the parent never imports what the work needs: trafilatura stays out of the worker's own
+  process); a child hands its freed memory back (glibc malloc_trim)
   at most every trim_seconds, between values (0: never), and with `freeze` leaves what it holds
   once `work` is loaded out of later full garbage collections (leaderwatch.gcpauses), as the worker does.
 
@@ -17,12 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import importlib
 import logging
 import os
 import pickle
 import struct
 import sys
-from typing import Any, Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 _LENGTH = struct.Struct(">I")
@@ -33,10 +36,10 @@ class ChildExited(RuntimeError):
 
 
 class ProcessPool:
-    """`processes` children each running `work(value, *args)`; `await pool.submit(value)` -> a
-    future of the result (or of Rejected / ChildExited / RuntimeError)."""
+    """`processes` children each running `work(value, *args)`, `work` named "module:function";
+    `await pool.submit(value)` -> a future of the result (or of Rejected / ChildExited / RuntimeError)."""
 
-    def __init__(self, work: Callable, args: tuple, processes: int, trim_seconds: float = 0.0, freeze: bool = False):
+    def __init__(self, work: str, args: tuple, processes: int, trim_seconds: float = 0.0, freeze: bool = False):
         self.setup = pickle.dumps((work, args, trim_seconds, freeze), protocol=pickle.HIGHEST_PROTOCOL)
         self.processes = processes
         self.children: list[_Child] = []
@@ -133,7 +136,9 @@ def serve() -> None:
             return None
         return requests.read(_LENGTH.unpack(head)[0])
 
-    work, args, trim_seconds, freeze = pickle.loads(read_frame())  # imports what `work` needs
+    work_name, args, trim_seconds, freeze = pickle.loads(read_frame())
+    module, _, function = work_name.partition(":")
+    work = getattr(importlib.import_module(module), function)
     if freeze:
         freeze_startup_objects()
     trim = malloc_trimmer() if trim_seconds > 0 else None

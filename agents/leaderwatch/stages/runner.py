@@ -108,10 +108,11 @@ class InKeyOrder:
         return len(self._last)
 
 
-async def run_pooled_stage(ctx: StageContext, stream, stage: str, work: Callable, work_args: tuple, to_messages: Callable,
+async def run_pooled_stage(ctx: StageContext, stream, stage: str, work: str, work_args: tuple, to_messages: Callable,
                            processes: int) -> None:
     """run_stage for a CPU-bound core in child processes (stages/pool.py): `work(value, *work_args)`
-    runs in one of `processes` children (a picklable top-level function of the pure core),
+    runs in one of `processes` children (`work` names a top-level function of the pure core,
+    "module:function", imported by the children only),
     `to_messages(result)` -> what to send. Up to 2 x processes events in flight; each finishes
     (send or dead-letter, ack, count) as soon as its child answers, but never before an earlier
     event of the same message key (InKeyOrder): a page's later version is never overtaken by an
