@@ -7,7 +7,10 @@
   phase 1  throughput: N pages in --rounds segments (default 5), each sent at once; pages/s over
            the segments' time until every stage has counted their pages (summed
            /progress/ of K workers, each pinned to --cores-per-worker cores (default 1; a clean
-           pool shares its worker's), broker and producer on the cores left, if any)
+           pool shares its worker's), broker and producer on the cores left, if any). --backlog:
+           each segment is sent while the workers are stopped and its clock starts when they
+           resume: the pipeline reading a backlog (a replay, a catch-up) without the producer's
+           CPU or the broker's intake of pages.raw in the window
   phase 2  latency: pages sent one by one at half the measured capacity (or --latency-rate); per page, the record
            timestamp of pages.raw -> the last of its pages.entities record and its alerts; the
            pages at or above p99 are named, with their own clean CPU (clean_message timed on core 0
@@ -367,7 +370,8 @@ def bare_all_cores(htmls: list[str]) -> float:
 
 async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clean_processes: int = 0,
                 compression: str | None = None, store: str = "memory://", producer_batch_bytes: int = 1,
-                cores_each: int = 1, overrides: dict | None = None, rounds: int = 5, latency_rate: float | None = None) -> dict:
+                cores_each: int = 1, overrides: dict | None = None, rounds: int = 5, latency_rate: float | None = None,
+                backlog: bool = False) -> dict:
     all_cores = cores()  # the machine's, read before this process narrows its own affinity
     templates = load_templates(folder)
     htmls = [t.envelope["body"] for t in templates if not t.envelope["content_type"].startswith("text/plain")]
@@ -391,7 +395,7 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
                 sampler = RssSampler([p.pid for p, _ in started])
                 sampler.start()
                 figures = await run_phases(settings, templates, pages, latency_pages, urls, sampler, bare_rates, htmls,
-                                           compression, rounds, latency_rate)
+                                           compression, rounds, latency_rate, backlog)
                 sampler.stopped.set()
             finally:
                 for process, _ in started:
@@ -406,7 +410,7 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
                                                                  .startswith("text/html")], bare_texts) if t.truth]
     bare = statistics.mean(bare_rates)
     return {
-        "pages": pages, "workers": workers, "clean_processes": clean_processes, "compression": compression, "store": store,
+        "pages": pages, "backlog": backlog, "workers": workers, "clean_processes": clean_processes, "compression": compression, "store": store,
         "producer_batch_bytes": producer_batch_bytes, "rounds": rounds, "cores_per_worker": cores_each, "settings": overrides or {},
         "pipeline_pages_per_s": round(figures["pipeline_pages_per_s"], 2),
         "bare_extract_pages_per_s": round(bare, 2),
@@ -430,7 +434,7 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
 
 
 async def run_phases(settings, templates, pages, latency_pages, urls, sampler, bare_rates, htmls, compression=None,
-                     rounds: int = 5, latency_rate: float | None = None) -> dict:
+                     rounds: int = 5, latency_rate: float | None = None, backlog: bool = False) -> dict:
     from aiokafka import AIOKafkaProducer
 
     producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, compression_type=compression, linger_ms=5,
@@ -444,17 +448,22 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
         seconds = worker_cpu = broker_cpu = bench_cpu = 0.0
         tenth, sent, progress = None, 0, {}
         all_cores_rates = []  # the machine's cores together, measured with each one-core round: its scaling drifts too
+        backlog_pauses = []  # --backlog: how long the workers were stopped while each segment was sent
         for segment in range(rounds):
             bare_rates.append(paused_bare_round(pids, htmls))
             all_cores_rates.append(paused_all_cores_round(pids, htmls))
             upto = pages * (segment + 1) // rounds
             # the segment's envelopes are built before its clock starts: a crawler's work is not the pipeline's
             values = [fresh_copy(templates[i % len(templates)], i // len(templates)) for i in range(sent, upto)]
+            if backlog:  # the segment on pages.raw before the clock starts: the workers stopped while it is sent
+                began = time.monotonic()
+                with paused(pids):
+                    await send_all(producer, settings.topic_raw, values)
+                backlog_pauses.append(round(time.monotonic() - began, 2))
             cpu_start, start = sum(cpu_seconds(pid) for pid in pids), time.monotonic()
             broker_start, bench_start = sum(cpu_seconds(pid) for pid in brokers), time.process_time()
-            for url, value in values:
-                await producer.send(settings.topic_raw, value, key=url.encode())
-            await producer.flush()
+            if not backlog:
+                await send_all(producer, settings.topic_raw, values)
             sent, values = upto, None
             while not pipeline_done(progress, sent):
                 # poll the workers' counters seldom while much is left (each poll is worker CPU), often near the end
@@ -541,6 +550,7 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
         # CPU seconds of phase 1 per process group: the broker and this process (the producer) share the cores
         "phase1_cpu_s": {"workers": round(worker_cpu, 2), "broker": round(broker_cpu, 2), "producer": round(bench_cpu, 2),
                          "wall": round(seconds, 2)},
+        "backlog_pauses_s": backlog_pauses,
         "latency_ms_p50": percentile(latencies, 0.5), "latency_ms_p99": percentile(latencies, 0.99),
         "latency_hops_ms_p50_p99": hop_ms, "latency_tail": tail,
         "clean_cpu_ms_p50_p99_max": [percentile(list(clean_ms.values()), q) for q in (0.5, 0.99, 1.0)],
@@ -552,6 +562,13 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
         "gc_full_collections": final.get("gc_full_collections", 0), "gc_full_pause_ms": round(final.get("gc_full_pause_ms", 0), 1),
         "gc_full_pause_ms_max_sum": round(final.get("gc_full_pause_ms_max", 0), 1), "gc_frozen_objects": final.get("gc_frozen_objects", 0),
     }
+
+
+async def send_all(producer, topic: str, values: list[tuple[str, bytes]]) -> None:
+    """Each (url, envelope JSON) to `topic`, keyed by its url, and wait until the broker has them all."""
+    for url, value in values:
+        await producer.send(topic, value, key=url.encode())
+    await producer.flush()
 
 
 def percentile(values: list, q: float):
@@ -577,6 +594,9 @@ def main() -> None:
                         help="any other worker setting (a Settings field), e.g. --set consumer_fetch_max_wait_ms=5")
     parser.add_argument("--compression", choices=["gzip", "lz4", "zstd", "snappy"], default=None,
                         help="compress pages.raw (the embedded broker keeps every byte in memory: use it for long runs)")
+    parser.add_argument("--backlog", action="store_true",
+                        help="phase 1 reads a backlog: each segment is on pages.raw before its clock starts (sent while "
+                             "the workers are stopped), as in a replay or a catch-up; the producer's CPU is then out of the figure")
     parser.add_argument("--store", default="memory://", help="the workers' table store (compose uses rocksdb://)")
     parser.add_argument("--producer-batch-bytes", type=int, default=1,
                         help="the workers' LEADERWATCH_PRODUCER_MAX_BATCH_SIZE (default 1, as ./scripts/run on the embedded "
@@ -591,8 +611,10 @@ def main() -> None:
         overrides[name] = int(value) if types[name] in (int, "int") else float(value) if types[name] in (float, "float") else value
     figures = asyncio.run(bench(args.corpus, args.pages, args.workers, args.latency_pages, args.clean_processes,
                                 args.compression, args.store, args.producer_batch_bytes, args.cores_per_worker, overrides,
-                                args.rounds, args.latency_rate))
-    print(f"{figures['pages']} pages of {figures['corpus']} through {figures['workers']} worker(s), all stages, embedded broker")
+                                args.rounds, args.latency_rate, args.backlog))
+    print(f"{figures['pages']} pages of {figures['corpus']} through {figures['workers']} worker(s), all stages, embedded broker"
+          + (f"; read as a backlog (each segment sent while the workers were stopped: {figures['backlog_pauses_s']} s)"
+             if figures["backlog"] else ""))
     print(f"pipeline  {figures['pipeline_pages_per_s']:>8} pages/s   bare trafilatura.extract {figures['bare_extract_pages_per_s']} "
           f"pages/s on one core (rounds {figures['bare_rounds_pages_per_s']}): ratio {figures['ratio']}")
     print(f"cores     bare loops on all {figures['cores']} cores at once: {figures['bare_all_cores_pages_per_s']} pages/s = "
