@@ -24,6 +24,7 @@ from trafilatura.metadata import (META_URL, examine_meta, extract_domain, extrac
 from trafilatura.utils import is_dubious_html, line_processing, repair_faulty_html
 
 from leaderwatch.pipeline.envelope import CleanOptions, parse_envelope
+from leaderwatch.pipeline.extraction import article_text
 from leaderwatch.pipeline.prune_guards import skipped_impossible_prunes
 from leaderwatch.records import PageCleaned, Rejected
 from leaderwatch.times import seconds_between, to_iso, utc_now_iso
@@ -100,16 +101,20 @@ def extract_article(html: str, url: str | None, fast: bool = True, need_date: bo
         meta = page_metadata(tree, need_date)
         # no url= here: the metadata's url is then the page's own canonical link, if it has one
         with skipped_impossible_prunes():  # the same text; prunes no id or class of the page could match skipped
-            document = trafilatura.bare_extraction(tree, with_metadata=False, include_comments=False,
-                                                   include_tables=True, fast=fast)
+            if fast:  # bare_extraction's text without its two needless tree copies (pipeline/extraction.py)
+                text = article_text(tree)
+            else:
+                document = trafilatura.bare_extraction(tree, with_metadata=False, include_comments=False,
+                                                       include_tables=True, fast=False)
+                text = None if document is None else document.text or ""
     except Rejected:
         raise
     except Exception as exc:  # trafilatura/lxml raise many types on broken markup
         raise Rejected("extraction_failed", f"trafilatura failed: {type(exc).__name__}: {exc}") from None
-    if document is None:
+    if text is None:
         raise Rejected("no_text", "trafilatura found no article text in the page")
     meta["language"] = html_language(html)
-    return drop_teasers(normalize_text(document.text or "")), meta
+    return drop_teasers(normalize_text(text)), meta
 
 
 # What trafilatura deletes from every tree before it reads any text (settings.MANUALLY_CLEANED,
