@@ -10,7 +10,7 @@ import pytest
 
 from leaderwatch.pipeline.envelope import CleanOptions
 from leaderwatch.records import PageCleaned, Rejected
-from leaderwatch.stages.pool import ChildExited, ProcessPool
+from leaderwatch.stages.pool import PIPE_BYTES, ChildExited, ProcessPool
 
 CLEAN = "leaderwatch.pipeline.clean:clean_message"  # imported by the children only
 
@@ -78,3 +78,26 @@ async def test_children_freeze_what_they_hold_once_their_work_is_loaded_only_whe
         finally:
             await pool.stop()
     assert counts[False] == 0 and counts[True] > 5_000
+
+
+async def test_a_page_queued_behind_a_busy_child_is_in_its_pipe_whole():
+    """The pipe to a child holds PIPE_BYTES (where the system allows): a 300 KB page sent while the
+    child is busy is written at once, so the child starts on it without waiting for the event loop
+    to write the rest (with Linux's default 64 KiB pipe, submit() waited until the child had read)."""
+    import fcntl
+
+    with open("/proc/sys/fs/pipe-max-size") as limit:
+        if int(limit.read()) < PIPE_BYTES:
+            pytest.skip("this system's pipes are smaller")
+    pool = ProcessPool("time:sleep", (), processes=1)  # work(value) = time.sleep(value)
+    await pool.start()
+    try:
+        stdin = pool.children[0].process.stdin
+        assert fcntl.fcntl(stdin.get_extra_info("pipe").fileno(), fcntl.F_GETPIPE_SZ) == PIPE_BYTES
+        busy = await pool.submit(1.0)
+        queued = await pool.submit(b"x" * 300_000)  # time.sleep(bytes): an "error" answer, once read
+        assert not busy.done() and stdin.transport.get_write_buffer_size() == 0
+        with pytest.raises(RuntimeError, match="TypeError"):
+            await asyncio.wait_for(queued, 30)
+    finally:
+        await pool.stop()
