@@ -57,6 +57,9 @@ def extractor() -> Extractor:
                      tables=True)
 
 
+ORIGINAL_PREPARE_TREE = core._prepare_tree  # trafilatura's, put back when the last `with _without_backup()` ends
+
+
 def _prepare_tree_without_backup(tree, options, url):
     """_prepare_tree without its backup copy; only while options.fast and not options.comments."""
     return convert_tags(tree_cleaning(core.copy(tree), options), options, url), None
@@ -68,6 +71,8 @@ _swap_depth = 0
 
 @contextlib.contextmanager
 def _without_backup():
+    """Within: trafilatura.core._prepare_tree is _prepare_tree_without_backup, in the whole process
+    (as the prune guards' swap; clean runs one page at a time per process)."""
     global _swap_depth
     with _swap_lock:
         _swap_depth += 1
@@ -80,9 +85,6 @@ def _without_backup():
             _swap_depth -= 1
             if _swap_depth == 0:
                 core._prepare_tree = ORIGINAL_PREPARE_TREE
-
-
-ORIGINAL_PREPARE_TREE = core._prepare_tree
 
 
 def article_text(tree) -> str | None:
