@@ -17,17 +17,17 @@ every shared page.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import inspect
-import threading
 
 import trafilatura
 import trafilatura.core as core
 from trafilatura.htmlprocessing import convert_tags, tree_cleaning
 from trafilatura.settings import Extractor
 from trafilatura.xml import xmltotxt
+
+from leaderwatch.pipeline.swaps import ScopedSwap
 
 # the sources this module was written for (trafilatura 2.3.1)
 PINNED = {"bare_extraction": "256616fcd1f1ee5973f39f3b8b549b11a22d3785",
@@ -57,7 +57,7 @@ def extractor() -> Extractor:
                      tables=True)
 
 
-ORIGINAL_PREPARE_TREE = core._prepare_tree  # trafilatura's, put back when the last `with _without_backup()` ends
+ORIGINAL_PREPARE_TREE = core._prepare_tree  # trafilatura's, put back when the last `with` of _without_backup() ends
 
 
 def _prepare_tree_without_backup(tree, options, url):
@@ -65,26 +65,11 @@ def _prepare_tree_without_backup(tree, options, url):
     return convert_tags(tree_cleaning(core.copy(tree), options), options, url), None
 
 
-_swap_lock = threading.Lock()
-_swap_depth = 0
-
-
-@contextlib.contextmanager
-def _without_backup():
-    """Within: trafilatura.core._prepare_tree is _prepare_tree_without_backup, in the whole process
-    (as the prune guards' swap; clean runs one page at a time per process)."""
-    global _swap_depth
-    with _swap_lock:
-        _swap_depth += 1
-        if _swap_depth == 1:
-            core._prepare_tree = _prepare_tree_without_backup
-    try:
-        yield
-    finally:
-        with _swap_lock:
-            _swap_depth -= 1
-            if _swap_depth == 0:
-                core._prepare_tree = ORIGINAL_PREPARE_TREE
+@functools.cache
+def _without_backup() -> ScopedSwap:
+    """trafilatura.core._prepare_tree swapped for _prepare_tree_without_backup while installed
+    (process-wide, as the prune guards' swap; clean runs one page at a time per process)."""
+    return ScopedSwap([(core, "_prepare_tree", ORIGINAL_PREPARE_TREE, _prepare_tree_without_backup)])
 
 
 def article_text(tree) -> str | None:
@@ -97,7 +82,7 @@ def article_text(tree) -> str | None:
         return None if document is None else document.text or ""
     options = extractor()
     try:
-        with _without_backup():
+        with _without_backup().installed():
             body, text, _, comments = core.trafilatura_sequence(tree, options, None)
         if options.max_tree_size and len(body) > options.max_tree_size:  # bare_extraction's size checks
             core.strip_tags(body, "hi")

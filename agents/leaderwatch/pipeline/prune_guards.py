@@ -30,6 +30,8 @@ import threading
 
 from lxml import etree
 
+from leaderwatch.pipeline.swaps import ScopedSwap
+
 _IDS = etree.XPath(".//@id", smart_strings=False)
 _CLASSES = etree.XPath(".//@class", smart_strings=False)
 
@@ -157,42 +159,24 @@ class Guarded:
         return self.otherwise(tree) if self.otherwise is not None else []
 
 
-class _Swap:
+class _Swap(ScopedSwap):
     """The guarded expressions: installed while at least one `with` is open (threads included)."""
 
     def __init__(self) -> None:
         self.attributes = TreeAttributes()
-        self.entries = []  # (holder, key, original, guarded): holder[key] or setattr(holder, key)
+        entries = []  # (holder, key, original, guarded): holder[key] or setattr(holder, key)
         for (module_name, name, index), (digest, could_match, otherwise) in GUARDS.items():
             if (found := pinned(module_name, name, index, digest)) is not None:
                 fallback = etree.XPath(otherwise) if otherwise else None
-                self.entries.append((*found, Guarded(found[2], could_match, self.attributes, fallback)))
+                entries.append((*found, Guarded(found[2], could_match, self.attributes, fallback)))
         for (module_name, name, index), (digest, opening, narrower) in REWRITES.items():
             if (found := pinned(module_name, name, index, digest)) is not None:
                 if (faster := rewritten(found[2], opening, narrower)) is not None:
-                    self.entries.append((*found, faster))
-        self.lock, self.depth = threading.Lock(), 0
-
-    @staticmethod
-    def _put(holder, key, expression) -> None:
-        if isinstance(key, int):
-            holder[key] = expression
-        else:
-            setattr(holder, key, expression)
-
-    def enter(self) -> None:
-        with self.lock:
-            self.depth += 1
-            if self.depth == 1:
-                for holder, key, _, guarded in self.entries:
-                    self._put(holder, key, guarded)
+                    entries.append((*found, faster))
+        super().__init__(entries)
 
     def leave(self) -> None:
-        with self.lock:
-            self.depth -= 1
-            if self.depth == 0:
-                for holder, key, original, _ in self.entries:
-                    self._put(holder, key, original)
+        super().leave()
         self.attributes.forget()  # this thread's last tree
 
 
