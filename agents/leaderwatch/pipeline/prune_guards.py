@@ -1,5 +1,5 @@
-"""Skip trafilatura's tree prunes that cannot match the page, and narrow the ones that run
-first: same output, less XPath.
+"""Skip trafilatura's tree prunes that cannot match the page, and answer the two it runs most in
+Python: same output, less XPath.
 
 trafilatura prunes its trees with XPath expressions that test the id and class of every element
 (or every div/section/list) through EXSLT regular expressions (`re:test`, a Python callback per
@@ -15,8 +15,8 @@ newlines (a superset test: a match across two values or at a newline only makes 
 expression) and otherwise answers [] or, for basic_cleaning's union, the union without its
 re:test branch. An expression is guarded only if its XPath source is byte for byte the one this
 module was written for (by SHA-1; trafilatura is pinned): a release that changes one runs it
-unguarded, and tests/unit/test_prune_guards.py fails. REWRITES narrows two expressions run on
-every page the same way: a first predicate that every match needs, checked in C. The tests
+unguarded, and tests/unit/test_prune_guards.py fails. EVALUATORS answer the two expressions run on
+every page (twice) without a callback per element (pipeline/discard_rules.py). The tests
 compare every shared page with and without all of it.
 """
 from __future__ import annotations
@@ -30,6 +30,7 @@ import threading
 
 from lxml import etree
 
+from leaderwatch.pipeline.discard_rules import HiddenDiscard, SectionDiscard
 from leaderwatch.pipeline.swaps import ScopedSwap
 
 _IDS = etree.XPath(".//@id", smart_strings=False)
@@ -100,35 +101,17 @@ GUARDS = {
                                                           _BASIC_CLEAN_WITHOUT_COOKIES),
 }
 
-# (module, list name, index) -> (SHA-1 of the source in trafilatura 2.3.1, its opening, the same
-# opening with a first predicate that every match needs): main_extractor's OVERALL_DISCARD_XPATH,
-# run on every page, calls re:test on each element of its kinds whatever attributes it has; an
-# element with none of the attributes its branches read cannot match (no branch's regular
-# expression matches the empty string), and is now dropped in C before any callback
-REWRITES = {
-    ("trafilatura.xpaths", "OVERALL_DISCARD_XPATH", 0): (
-        "d00545c1e3acd7dd0585191cc70e0104d49e5586",
-        "self::p or self::section or self::span][",
-        "self::p or self::section or self::span][@id or @class or @role or @data-component or @data-lp-replacement-content][",
-    ),
-    ("trafilatura.xpaths", "OVERALL_DISCARD_XPATH", 1): (
-        "8c88600b03181df7a8d96c7c92ca3b0351f47e78",
-        ".//*[@class='comments-title' or",
-        ".//*[@id or @class or @style or @aria-hidden][@class='comments-title' or",
-    ),
+# (module, list name, index) -> (SHA-1 of the source in trafilatura 2.3.1, the class answering it
+# in Python from that source): main_extractor's OVERALL_DISCARD_XPATH, run on every page, calls
+# re:test on each element of its kinds (pipeline/discard_rules.py)
+EVALUATORS = {
+    ("trafilatura.xpaths", "OVERALL_DISCARD_XPATH", 0): ("d00545c1e3acd7dd0585191cc70e0104d49e5586", SectionDiscard),
+    ("trafilatura.xpaths", "OVERALL_DISCARD_XPATH", 1): ("8c88600b03181df7a8d96c7c92ca3b0351f47e78", HiddenDiscard),
 }
-_REGEXP_NS = {"re": "http://exslt.org/regular-expressions"}
 
 
 def source_digest(expression) -> str:
     return hashlib.sha1(expression.path.encode("utf-8")).hexdigest()
-
-
-def rewritten(expression, opening: str, narrower: str):
-    """The expression with its opening replaced (an XPath), or None if the opening is not there once."""
-    if expression.path.count(opening) != 1:
-        return None
-    return etree.XPath(expression.path.replace(opening, narrower), namespaces=_REGEXP_NS)
 
 
 def pinned(module_name: str, name: str, index: int | None, digest: str):
@@ -169,10 +152,9 @@ class _Swap(ScopedSwap):
             if (found := pinned(module_name, name, index, digest)) is not None:
                 fallback = etree.XPath(otherwise) if otherwise else None
                 entries.append((*found, Guarded(found[2], could_match, self.attributes, fallback)))
-        for (module_name, name, index), (digest, opening, narrower) in REWRITES.items():
+        for (module_name, name, index), (digest, evaluator) in EVALUATORS.items():
             if (found := pinned(module_name, name, index, digest)) is not None:
-                if (faster := rewritten(found[2], opening, narrower)) is not None:
-                    entries.append((*found, faster))
+                entries.append((*found, evaluator(found[2].path)))
         super().__init__(entries)
 
     def leave(self) -> None:
