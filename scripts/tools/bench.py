@@ -24,8 +24,9 @@
 CPU: phase 1's CPU seconds of the workers, the broker and this process (the producer); pages per
 worker-CPU-second and per CPU-second of all three, each against bare's pages per CPU-second.
 Memory: the largest resident size of any worker, its clean pool processes included (sampled every
-0.5 s), and its growth from the
-first 10% of pages to the end. GC: the workers' full garbage collections over the run and their
+0.5 s), and its growth from the first 10% of pages to the end; worker_pss_mb, the largest
+proportional set size of the same (a library page the worker and its clean processes share
+counts once, not once in each: what they hold together). GC: the workers' full garbage collections over the run and their
 pauses (/progress/). Text F1: the pipeline's pages.clean text vs truth.jsonl, and
 bare trafilatura's, on the same pages. A human summary, then ONE JSON object as the last line.
 """
@@ -168,27 +169,37 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def rss_mb(pid: int) -> float:
-    """Resident size of a process and its live descendants, MiB."""
+def rss_mb(pid: int, field: str = "VmRSS:", source: str = "status") -> float:
+    """Resident size of a process and its live descendants, MiB. With field="Pss:" and
+    source="smaps_rollup": their proportional set size, where a page shared by several of them
+    (the interpreter's and lxml's libraries in a worker and its clean processes) counts once in all,
+    not once in each."""
     total = 0.0
     for each in process_tree(pid):
         with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{each}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{each}/{source}").read_text().splitlines():
+                if line.startswith(field):
                     total += int(line.split()[1]) / 1024
+                    break
     return total
 
 
+def pss_mb(pid: int) -> float:
+    return rss_mb(pid, "Pss:", "smaps_rollup")
+
+
 class RssSampler(threading.Thread):
-    """Resident size of each worker every 0.5 s: [(time, [MiB per worker])]."""
+    """Resident size of each worker every 0.5 s: [(time, [MiB per worker])]; `pss`, each worker's
+    proportional set size at the same moments ([[MiB per worker]])."""
 
     def __init__(self, pids: list[int]):
         super().__init__(daemon=True)
-        self.pids, self.samples, self.stopped = pids, [], threading.Event()
+        self.pids, self.samples, self.pss, self.stopped = pids, [], [], threading.Event()
 
     def run(self):
         while not self.stopped.is_set():
             self.samples.append((time.monotonic(), [rss_mb(pid) for pid in self.pids]))
+            self.pss.append([pss_mb(pid) for pid in self.pids])
             self.stopped.wait(0.5)
 
     def at(self, moment: float) -> list[float]:
@@ -505,6 +516,7 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
             next_send += interval
         await wait_for(lambda: pipeline_done(progress_of(urls) or {}, pages + latency_pages), 600, "latency phase")
         rss_max = max(max(s) for _, s in sampler.samples)
+        pss_max = max(max(s) for s in sampler.pss)
     finally:
         await producer.stop()
 
@@ -556,6 +568,8 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
         "clean_cpu_ms_p50_p99_max": [percentile(list(clean_ms.values()), q) for q in (0.5, 0.99, 1.0)],
         "latency_pages": len(latencies), "latency_rate_pages_per_s": round(1 / interval, 2),
         "worker_rss_mb": round(rss_max, 1),
+        # the same in proportional set size: what a worker and its clean processes hold together
+        "worker_pss_mb": round(pss_max, 1),
         "rss_growth_mb": round(max(e - t for e, t in zip(rss_end, rss_tenth)), 1),
         "dead_letters": sum(v for k, v in final.items() if k.startswith("dead_")),
         # the workers' full garbage collections over the whole run (each stops a worker's event loop)
@@ -630,7 +644,8 @@ def main() -> None:
           f"{figures['pipeline_pages_per_total_cpu_s']}: {figures['total_cpu_ratio']})")
     print(f"gc        {figures['gc_full_collections']} full collections, {figures['gc_full_pause_ms']} ms in all, the longest "
           f"{figures['gc_full_pause_ms_max_sum']} ms (summed over workers); {figures['gc_frozen_objects']} objects frozen at start")
-    print(f"memory    worker max {figures['worker_rss_mb']} MiB, growth after the first 10% {figures['rss_growth_mb']} MiB")
+    print(f"memory    worker max {figures['worker_rss_mb']} MiB resident ({figures['worker_pss_mb']} MiB proportional: shared pages "
+          f"counted once), growth after the first 10% {figures['rss_growth_mb']} MiB")
     print(f"text F1   pipeline {figures['text_f1']}  bare trafilatura {figures['bare_text_f1']}")
     print(orjson.dumps(figures).decode())
 

@@ -20,3 +20,6 @@ async def test_a_small_backlog_run_takes_every_page_through_and_reports_its_paus
     assert len(figures["backlog_pauses_s"]) == 2 and all(0 < pause < 5 for pause in figures["backlog_pauses_s"])
     assert figures["pipeline_pages_per_s"] > 0 and figures["bare_extract_pages_per_s"] > 0 and figures["ratio"] > 0
     assert figures["text_f1"] is None or 0 < figures["text_f1"] <= 1
+    # a library page the worker shares with other processes counts in its resident size in full,
+    # in its proportional size in part
+    assert 0 < figures["worker_pss_mb"] < figures["worker_rss_mb"]
