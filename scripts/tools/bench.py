@@ -26,8 +26,8 @@ worker-CPU-second and per CPU-second of all three, each against bare's pages per
 Memory: the largest resident size of any worker, its clean pool processes included (sampled every
 0.5 s), and its growth from the first 10% of pages to the end; worker_pss_mb, the largest
 proportional set size of the same (a library page the worker and its clean processes share
-counts once, not once in each: what they hold together). GC: the workers' full garbage collections over the run and their
-pauses (/progress/). Text F1: the pipeline's pages.clean text vs truth.jsonl, and
+counts once, not once in each: what they hold together). GC: the workers' full garbage
+collections over the run and their pauses (/progress/). Text F1: the pipeline's pages.clean text vs truth.jsonl, and
 bare trafilatura's, on the same pages. A human summary, then ONE JSON object as the last line.
 """
 from __future__ import annotations
