@@ -95,7 +95,8 @@ class Settings:
     # pages of ~190 KB leave free holes the allocator keeps (scripts/bench, 20,000 pages: 233 MiB
     # resident, 139 MiB after one trim); between trims they pile up again (two cores, two clean
     # processes, 3,000 pages: peak 249.6 MiB proportional at 1 s, 285.5 at 10 s, the same pages/s;
-    # a trim takes ~1.3 ms); 0 = never
+    # a trim takes ~1.3 ms, and the pages it returns fault back in: a cleaning loop does ~1.5% more
+    # CPU at 1 s than untrimmed); 0 = never
     malloc_trim_seconds: float = 1.0
     # move what the worker holds once started (modules, Faust, the gazetteer) out of the cyclic
     # garbage collector's reach (gc.freeze): each full collection then walks only what came later
