@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import gzip
 import importlib
 import random
@@ -57,7 +58,7 @@ def test_after_the_with_trafilatura_has_its_own_expressions_again():
         assert all(current(*key) is not before[key] for key in ALL_KEYS)
     assert {key: current(*key) for key in ALL_KEYS} == before
     assert not any(isinstance(expression, prune_guards.Guarded) for expression in before.values())
-    assert prune_guards._swap().attributes.tree is None  # the last tree is not kept
+    assert not prune_guards._swap().attributes.known  # no tree is kept
 
 
 def test_a_changed_expression_is_left_unguarded(monkeypatch):
@@ -185,8 +186,24 @@ def test_each_thread_tests_its_own_tree():
     other = threading.Thread(target=lambda: attributes.of(theirs))
     other.start()
     other.join(5)
-    assert attributes.tree is mine and "comment-list" in attributes.classes
+    assert list(attributes.known) == [mine] and "comment-list" in attributes.classes
     attributes.forget()
+
+
+def test_a_documents_elements_and_copies_are_read_once_each(monkeypatch):
+    """An element is tested with its whole document's ids and classes (a superset of its own),
+    read once per document while it is among the last TreeAttributes.KEPT."""
+    reads = []
+    monkeypatch.setattr(prune_guards, "_IDS", lambda tree: reads.append(tree) or etree.XPath(".//@id")(tree))
+    attributes = prune_guards.TreeAttributes()
+    page = etree.fromstring("<html><body><div class='comment-list'><p id='x'>a</p></div></body></html>")
+    copied = copy.copy(page)
+    for tree in (page, page.find("body"), page.find(".//p"), copied, copied.find("body"), page):
+        assert "comment-list" in attributes.of(tree).classes and attributes.ids == "x"
+    assert reads == [page, copied]
+    for _ in range(prune_guards.TreeAttributes.KEPT):
+        attributes.of(etree.fromstring("<html><body/></html>"))
+    assert page not in attributes.known and len(attributes.known) == prune_guards.TreeAttributes.KEPT
 
 
 def corpus_pages():

@@ -38,20 +38,34 @@ _CLASSES = etree.XPath(".//@class", smart_strings=False)
 
 
 class TreeAttributes(threading.local):
-    """The id and class values of one tree, each kind joined by newlines; computed once per tree
-    (the last tree is held, so its id() cannot be reused while it is remembered). Per thread: two
-    threads cleaning at once each test their own tree."""
+    """The id and class values of the whole document an element is in, each kind joined by
+    newlines: a superset of any of its subtrees' (trafilatura sets no id or class). Computed once
+    per document root and remembered for the last KEPT roots (held, so no id() is reused while
+    remembered): a page's parsed tree and the copies trafilatura makes of it take turns. Per
+    thread: two threads cleaning at once each test their own trees."""
+
+    KEPT = 4
 
     def __init__(self) -> None:
-        self.tree, self.ids, self.classes = None, "", ""
+        self.known: dict = {}  # document root -> (ids, classes, answers), oldest first
+        self.ids, self.classes, self.answers = "", "", {}
 
     def of(self, tree) -> "TreeAttributes":
-        if tree is not self.tree:
-            self.tree, self.ids, self.classes = tree, "\n".join(_IDS(tree)), "\n".join(_CLASSES(tree))
+        """These attributes for `tree`'s document; `answers` keeps each guard's test of them (a
+        case-blind regular expression over a page's classes took ~3 ms on the largest pages)."""
+        root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree.getroottree().getroot()
+        found = self.known.pop(root, None)
+        if found is None:
+            found = "\n".join(_IDS(root)), "\n".join(_CLASSES(root)), {}
+            if len(self.known) >= self.KEPT:
+                del self.known[next(iter(self.known))]
+        self.known[root] = found
+        self.ids, self.classes, self.answers = found
         return self
 
     def forget(self) -> None:
-        self.tree, self.ids, self.classes = None, "", ""
+        self.known.clear()
+        self.ids, self.classes, self.answers = "", "", {}
 
 
 # the regular expressions of the guarded expressions, as their sources in trafilatura 2.3.1 have
@@ -137,7 +151,11 @@ class Guarded:
         self.otherwise = otherwise
 
     def __call__(self, tree):
-        if self.could_match(self.attributes.of(tree)):
+        attributes = self.attributes.of(tree)
+        could_match = attributes.answers.get(self.could_match)
+        if could_match is None:
+            could_match = attributes.answers[self.could_match] = self.could_match(attributes)
+        if could_match:
             return self.expression(tree)
         return self.otherwise(tree) if self.otherwise is not None else []
 
