@@ -7,6 +7,9 @@ in that call. No Faust here.
   2. trafilatura_sequence keeps a copy of the cleaned tree (_prepare_tree's backup) for the
      fallback extractors (only when not fast) and the forum-comments path (only with comments).
 
+  3. trafilatura_sequence's recall-escalation gate copies the whole tree again, in html2txt, to
+     measure the page's text: pipeline/baseline_text.py writes the same text without the copy.
+
 A full copy is 3.5% of clean's CPU on the shared corpus (0.68-0.74 ms a page of 19.7-20.6);
 both are ~6% (cProfile: lxml's __copy__ 6.1% of clean, 3.6 copies a page). article_text() runs
 trafilatura_sequence itself, with _prepare_tree swapped for one without the backup while it
@@ -27,6 +30,7 @@ from trafilatura.htmlprocessing import convert_tags, tree_cleaning
 from trafilatura.settings import Extractor
 from trafilatura.xml import xmltotxt
 
+from leaderwatch.pipeline import baseline_text
 from leaderwatch.pipeline.swaps import ScopedSwap
 
 # the sources this module was written for (trafilatura 2.3.1)
@@ -57,7 +61,7 @@ def extractor() -> Extractor:
                      tables=True)
 
 
-ORIGINAL_PREPARE_TREE = core._prepare_tree  # trafilatura's, put back when the last `with` of _without_backup() ends
+ORIGINAL_PREPARE_TREE = core._prepare_tree  # trafilatura's, put back when the last `with` of _swaps() ends
 
 
 def _prepare_tree_without_backup(tree, options, url):
@@ -66,10 +70,15 @@ def _prepare_tree_without_backup(tree, options, url):
 
 
 @functools.cache
-def _without_backup() -> ScopedSwap:
+def _swaps() -> ScopedSwap:
     """trafilatura.core._prepare_tree swapped for _prepare_tree_without_backup while installed
-    (process-wide, as the prune guards' swap; clean runs one page at a time per process)."""
-    return ScopedSwap([(core, "_prepare_tree", ORIGINAL_PREPARE_TREE, _prepare_tree_without_backup)])
+    (process-wide, as the prune guards' swap; clean runs one page at a time per process), and
+    core.html2txt for baseline_text.html2txt (the same text without a copy of the tree) where
+    pinned."""
+    entries = [(core, "_prepare_tree", ORIGINAL_PREPARE_TREE, _prepare_tree_without_backup)]
+    if baseline_text.pinned():
+        entries.append((core, "html2txt", core.html2txt, baseline_text.html2txt))
+    return ScopedSwap(entries)
 
 
 def article_text(tree) -> str | None:
@@ -82,7 +91,7 @@ def article_text(tree) -> str | None:
         return None if document is None else document.text or ""
     options = extractor()
     try:
-        with _without_backup().installed():
+        with _swaps().installed():
             body, text, _, comments = core.trafilatura_sequence(tree, options, None)
         if options.max_tree_size and len(body) > options.max_tree_size:  # bare_extraction's size checks
             core.strip_tags(body, "hi")
