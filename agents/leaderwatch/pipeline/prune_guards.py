@@ -10,9 +10,10 @@ cookie-banner class. Every such match needs an id or a class attribute that the 
 regular expression finds; if no id or class of the whole tree has it, the answer is known.
 
 skipped_impossible_prunes() swaps, for the duration of a `with`, each guarded expression in
-trafilatura for a Guarded wrapper that first searches the tree's id and class values joined by
-newlines (a superset test: a match across two values or at a newline only makes it run the real
-expression) and otherwise answers [] or, for basic_cleaning's union, the union without its
+trafilatura for a Guarded wrapper that first searches the id and class values of the tree's
+whole document joined by newlines (read once per document, each guard's answer kept with them;
+a superset test: a match across two values, at a newline or outside the tree only makes it run
+the real expression) and otherwise answers [] or, for basic_cleaning's union, the union without its
 re:test branch. An expression is guarded only if its XPath source is byte for byte the one this
 module was written for (by SHA-1; trafilatura is pinned): a release that changes one runs it
 unguarded, and tests/unit/test_prune_guards.py fails. EVALUATORS answer the two expressions run on
