@@ -40,7 +40,9 @@ _CLASSES = etree.XPath(".//@class", smart_strings=False)
 
 class TreeAttributes(threading.local):
     """The id and class values of the whole document an element is in, each kind joined by
-    newlines: a superset of any of its subtrees' (trafilatura sets no id or class). Computed once
+    newlines: a superset of any of its subtrees' while a page is cleaned (trafilatura sets no id or
+    class, and runs the guarded expressions only on the page's tree and copies of it, which lose
+    elements and never gain one). Computed once
     per document root and remembered for the last KEPT roots (held, so no id() is reused while
     remembered): a page's parsed tree and the copies trafilatura makes of it take turns. Per
     thread: two threads cleaning at once each test their own trees."""
