@@ -30,12 +30,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
-import inspect
 import re
 import threading
 
 from lxml import etree
 from lxml.html import HtmlElement
+
+from leaderwatch.pipeline.prune_guards import source_digest
+from leaderwatch.pipeline.swaps import sources_match
 
 # the sources this module was written for (trafilatura 2.3.1)
 PINNED = {"html2txt": "f944bfbfa102d7857c56500371dce2be4d1c04e1",
@@ -53,23 +55,16 @@ def _baseline():
     return importlib.import_module("trafilatura.baseline")  # the module: trafilatura exports a function of that name
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
 @functools.cache
 def pinned() -> bool:
     """Whether trafilatura's html2txt and what it calls are those of PINNED."""
     baseline = _baseline()
-    try:
-        if any(_digest(inspect.getsource(getattr(baseline, name))) != digest for name, digest in PINNED.items()):
-            return False
-    except (AttributeError, OSError, TypeError):  # renamed, or no source to read
+    if not sources_match(baseline, PINNED):
         return False
     expression = baseline.BASIC_CLEAN_XPATH
     expression = getattr(expression, "expression", expression)  # inside a `with`, the prune guard holds trafilatura's
-    return (_digest(getattr(expression, "path", "")) == BASIC_CLEAN_DIGEST
-            and _digest(" ".join(sorted(baseline._BLOCK_ELEMS))) == BLOCK_ELEMS_DIGEST)
+    return (hasattr(expression, "path") and source_digest(expression) == BASIC_CLEAN_DIGEST
+            and hashlib.sha1(" ".join(sorted(baseline._BLOCK_ELEMS)).encode("utf-8")).hexdigest() == BLOCK_ELEMS_DIGEST)
 
 
 def text_stylesheet(block_tags) -> str:
@@ -122,7 +117,8 @@ def _without_unprintable(root, deleted: set, text: str) -> str | None:
     """The pass again, the unprintable characters out of every text or tail that basic_cleaning's
     deletes leave in a block element's text or tail (as _spaced_text's remove_control_characters);
     None where one of them is not an XML character (lxml would refuse it back)."""
-    remove_control_characters, block_tags = _baseline().remove_control_characters, _baseline()._BLOCK_ELEMS
+    baseline = _baseline()
+    remove_control_characters, block_tags = baseline.remove_control_characters, baseline._BLOCK_ELEMS
     chars = "".join(char for char in set(text) if not (char.isprintable() or char.isspace()))
     if not all(_xml_char(char) for char in chars):
         return None

@@ -21,8 +21,6 @@ every shared page.
 from __future__ import annotations
 
 import functools
-import hashlib
-import inspect
 
 import trafilatura
 import trafilatura.core as core
@@ -31,7 +29,7 @@ from trafilatura.settings import Extractor
 from trafilatura.xml import xmltotxt
 
 from leaderwatch.pipeline import baseline_text
-from leaderwatch.pipeline.swaps import ScopedSwap
+from leaderwatch.pipeline.swaps import ScopedSwap, sources_match
 
 # the sources this module was written for (trafilatura 2.3.1)
 PINNED = {"bare_extraction": "256616fcd1f1ee5973f39f3b8b549b11a22d3785",
@@ -43,14 +41,7 @@ PINNED = {"bare_extraction": "256616fcd1f1ee5973f39f3b8b549b11a22d3785",
 @functools.cache
 def pinned() -> bool:
     """Whether trafilatura.core's functions are those of PINNED."""
-    for name, digest in PINNED.items():
-        function = getattr(core, name, None)
-        try:
-            if function is None or hashlib.sha1(inspect.getsource(function).encode("utf-8")).hexdigest() != digest:
-                return False
-        except (OSError, TypeError):  # no source to read
-            return False
-    return True
+    return sources_match(core, PINNED)
 
 
 @functools.cache

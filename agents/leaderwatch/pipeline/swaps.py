@@ -1,11 +1,26 @@
 """Library internals replaced for the duration of a `with`: the mechanism under the prune guards
-(pipeline/prune_guards.py) and clean's extraction without its backup copy (pipeline/extraction.py).
-No Faust here.
+(pipeline/prune_guards.py), clean's extraction without its backup copy (pipeline/extraction.py)
+and the page-text measure (pipeline/baseline_text.py), and the source pins that decide whether a
+replacement still fits. No Faust here.
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import inspect
 import threading
+
+
+def sources_match(module, pins: dict) -> bool:
+    """Whether every `module.<name>` of `pins` ({name: SHA-1 of its source}) is there with that source."""
+    for name, digest in pins.items():
+        function = getattr(module, name, None)
+        try:
+            if function is None or hashlib.sha1(inspect.getsource(function).encode("utf-8")).hexdigest() != digest:
+                return False
+        except (OSError, TypeError):  # no source to read
+            return False
+    return True
 
 
 class ScopedSwap:
