@@ -27,6 +27,13 @@ def read_jsonl(path: Path) -> list[dict]:
     return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
 
 
+def shared_pages():
+    """Every page of ../shared/corpus/aeb and readability (157): (file name, HTML as UTF-8, bad bytes replaced)."""
+    for folder in (AEB_DIR, SHARED_DIR / "corpus" / "readability"):
+        for path in sorted(folder.glob("*.html.gz")):
+            yield path.name, gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
+
+
 def aeb_html(page_id: str) -> str:
     from leaderwatch.pipeline.clean import decode_bytes
 

@@ -8,7 +8,8 @@ cut off the broker; then the tables and topics are checked against what was sent
            recovery = restart -> its /progress/ counters moving again
   second   a second worker of the same app joins, takes partitions, and is SIGKILLed for good
   outage   every client reaches the broker through a TCP proxy here (the broker advertises the
-           proxy's address); the proxy drops every connection and refuses new ones for --outage s
+           proxy's address); the proxy drops every connection and refuses new ones for --outage s;
+           the last 10 pages are sent after it, so that the worker has work to resume on
 
 Then: every page sent is on pages.entities or a dead letter (else lost); the live table equals
 "each document on pages.entities counted once" (more: double_counted, less: lost); no alert_id twice.
@@ -152,8 +153,14 @@ def page_copy(pages, n: int) -> dict:
     return {**envelope, "body": body, "url": f"https://faults.example/copy/{n}", "source": f"faults-{n}"}
 
 
-async def feed(settings: Settings, pages, count: int, rate: float, hold: threading.Event, sent: list, failed: list) -> None:
-    """Send `count` page copies at `rate` per second; wait while `hold` is set (the outage)."""
+HELD_BACK = 10  # pages sent only once the outage is over, so that the worker has something to move on
+
+
+async def feed(settings: Settings, pages, count: int, rate: float, hold: threading.Event, outage_over: threading.Event,
+               sent: list, failed: list) -> None:
+    """Send `count` page copies at `rate` per second; wait while `hold` is set (the outage), and send the
+    last HELD_BACK only once `outage_over` is set: when every other page is in before the outage
+    ends (--short), they are what shows the worker working again after it."""
     from aiokafka import AIOKafkaProducer
 
     pending = []
@@ -163,7 +170,7 @@ async def feed(settings: Settings, pages, count: int, rate: float, hold: threadi
     try:
         start = time.monotonic()
         for n in range(count):
-            while hold.is_set():
+            while hold.is_set() or (n >= count - HELD_BACK and not outage_over.is_set()):
                 await asyncio.sleep(0.2)
             delay = start + n / rate - time.monotonic()
             if delay > 0:
@@ -216,9 +223,12 @@ def wait_processing(settings, since: float, timeout: float = 180.0) -> float:
     raise TimeoutError("a restarted worker did not process anything")
 
 
-def wait_moving(settings, since: float, timeout: float = 180.0) -> float:
-    """Seconds from `since` until this worker's counters go up again."""
+def wait_moving(settings, since: float, timeout: float = 180.0, then=None) -> float:
+    """Seconds from `since` until this worker's counters go up again; `then()`, if given, is called
+    once the starting count is read."""
     first = processed(settings)
+    if then is not None:
+        then()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         time.sleep(0.2)
@@ -231,8 +241,9 @@ def wait_moving(settings, since: float, timeout: float = 180.0) -> float:
     raise TimeoutError("the worker did not move again")
 
 
-def faults(args, workers: Workers, proxy: Proxy, hold: threading.Event, feeding_done: threading.Event, report: dict):
-    """The fault schedule (a thread): kills and restarts, the second worker, the outage."""
+def faults(args, workers: Workers, proxy: Proxy, hold: threading.Event, outage_over: threading.Event, report: dict):
+    """The fault schedule (a thread): kills and restarts, the second worker, the outage; sets
+    `outage_over` once the outage has ended and the worker's count before any held-back page is read."""
     rng = random.Random(args.seed)
     main, settings, started = workers.start()
     report["first_ready_s"] = round(time.monotonic() - started, 2)
@@ -270,7 +281,7 @@ def faults(args, workers: Workers, proxy: Proxy, hold: threading.Event, feeding_
         restored = time.monotonic()
         hold.clear()
         report["outage_s"] = args.outage
-        report["outage_recovery_s"] = wait_moving(settings, restored)
+        report["outage_recovery_s"] = wait_moving(settings, restored, then=outage_over.set)
         report["worker_survived_outage"] = main.poll() is None
         log(f"outage over: the worker moves again after {report['outage_recovery_s']} s")
     report["final_worker"] = (main, settings)
@@ -327,15 +338,19 @@ async def run(args) -> dict:
                             topic_entities=f"faults{tag}.pages.entities", topic_alerts=f"faults{tag}.alerts",
                             topic_dead=f"faults{tag}.pages.dead", topic_mention_updates=f"faults{tag}.mention-updates")
         workers = Workers(settings, work, stack)
-        hold, feeding_done = threading.Event(), threading.Event()
+        hold, outage_over = threading.Event(), threading.Event()
+        if not args.outage:
+            outage_over.set()
         errors = []
 
         def guarded():
             try:
-                faults(args, workers, proxy, hold, feeding_done, report)
+                faults(args, workers, proxy, hold, outage_over, report)
             except Exception as exc:  # reported, and the run checks what it has
                 errors.append(f"{type(exc).__name__}: {exc}")
                 log(f"fault schedule failed: {exc}")
+            finally:
+                outage_over.set()  # the held-back pages go whatever happened
 
         controller = threading.Thread(target=guarded, daemon=True)
         controller.start()
@@ -343,8 +358,7 @@ async def run(args) -> dict:
             await asyncio.sleep(0.2)
         sent: list[str] = []
         send_failures: list[str] = []
-        await feed(settings, pages, args.pages, args.rate, hold, sent, send_failures)
-        feeding_done.set()
+        await feed(settings, pages, args.pages, args.rate, hold, outage_over, sent, send_failures)
         log(f"{len(sent)} pages sent")
         await asyncio.to_thread(controller.join)
         main, settings = report.pop("final_worker", (None, settings))

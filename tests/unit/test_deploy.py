@@ -52,17 +52,24 @@ def compose() -> dict:
     pytest.skip("no YAML parser: install PyYAML, or `apt-get install docker-compose` (brings python3-yaml)")
 
 
-def test_docker_compose_config_accepts_the_file(tmp_path):
+def compose_config(tmp_path, *files: Path, quiet: bool = False) -> subprocess.CompletedProcess:
+    """`docker-compose -f FILE... config [-q]` with only the files' own defaults: no .env from the
+    developer's checkout, no LEADERWATCH_* or COMPOSE_* from the shell. Skips without docker-compose."""
     exe = shutil.which("docker-compose")
     if exe is None:
         pytest.skip("docker-compose is not installed (Debian: apt-get install docker-compose)")
-    # only the defaults in the file: no .env from the developer's checkout, no LEADERWATCH_* from the shell
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADERWATCH_", "COMPOSE_"))}
     (tmp_path / "none.env").touch()
-    done = subprocess.run([exe, "--project-directory", str(ROOT), "--env-file", str(tmp_path / "none.env"),
-                           "-f", str(COMPOSE), "config", "-q"], capture_output=True, text=True, env=env, timeout=60)
+    arguments = [arg for file in files for arg in ("-f", str(file))] + ["config"] + ["-q"] * quiet
+    done = subprocess.run([exe, "--project-directory", str(ROOT), "--env-file", str(tmp_path / "none.env"), *arguments],
+                          capture_output=True, text=True, env=env, timeout=60)
     if "--env-file" in done.stderr and done.returncode:  # older clients without --env-file
-        done = subprocess.run([exe, "-f", str(COMPOSE), "config", "-q"], capture_output=True, text=True, env=env, timeout=60)
+        done = subprocess.run([exe, *arguments], capture_output=True, text=True, env=env, timeout=60)
+    return done
+
+
+def test_docker_compose_config_accepts_the_file(tmp_path):
+    done = compose_config(tmp_path, COMPOSE, quiet=True)
     assert done.returncode == 0, done.stderr
     # every ${VAR} has a default, so nothing is "not set" even without a .env
     assert "not set" not in done.stderr and "WARNING" not in done.stderr, done.stderr
@@ -71,16 +78,9 @@ def test_docker_compose_config_accepts_the_file(tmp_path):
 def test_docker_compose_config_merges_the_embedded_broker_override(tmp_path):
     """docker-compose.yml + docker-compose.embedded.yml: the broker and the topic step from the leaderwatch
     image, advertised as kafka:9092; every stage one record per producer batch (what the embedded broker needs)."""
-    exe = shutil.which("docker-compose")
-    if exe is None:
-        pytest.skip("docker-compose is not installed (Debian: apt-get install docker-compose)")
+    done = compose_config(tmp_path, COMPOSE, COMPOSE_EMBEDDED)
     import yaml
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADERWATCH_", "COMPOSE_"))}
-    (tmp_path / "none.env").touch()
-    done = subprocess.run([exe, "--project-directory", str(ROOT), "--env-file", str(tmp_path / "none.env"),
-                           "-f", str(COMPOSE), "-f", str(COMPOSE_EMBEDDED), "config"],
-                          capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "WARNING" not in done.stderr, done.stderr
     services = yaml.safe_load(done.stdout)["services"]

@@ -1,7 +1,6 @@
 """pipeline/extraction.py: bare_extraction's text without its two needless tree copies."""
 from __future__ import annotations
 
-import gzip
 
 import pytest
 import trafilatura
@@ -10,7 +9,7 @@ import trafilatura.core as core
 from leaderwatch.pipeline import extraction
 from leaderwatch.pipeline.clean import parse_html, without_hidden_markup
 from leaderwatch.pipeline.prune_guards import skipped_impossible_prunes
-from tests.conftest import AEB_DIR, SHARED_DIR
+from tests.conftest import AEB_DIR, shared_pages
 
 ARTICLE = ("<html><head><title>Talks</title></head><body><nav><a href='/'>Home</a></nav><article><h1>Talks</h1>"
            + "".join(f"<p>Paragraph {i}: Sanae Takaichi said Japan seeks face-to-face talks with Kim Jong Un.</p>"
@@ -73,9 +72,7 @@ def test_a_changed_trafilatura_falls_back_to_bare_extraction(monkeypatch):
 @pytest.mark.skipif(not AEB_DIR.exists(), reason="../shared/corpus not present")
 def test_the_same_text_as_bare_extraction_on_every_shared_page():
     compared = 0
-    for folder in (AEB_DIR, SHARED_DIR / "corpus" / "readability"):
-        for path in sorted(folder.glob("*.html.gz")):
-            html = gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
-            assert article_text(html) == bare_text(html), path.name
-            compared += 1
+    for name, html in shared_pages():
+        assert article_text(html) == bare_text(html), name
+        compared += 1
     assert compared == 157

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import gzip
 import importlib
 import random
 import threading
@@ -15,7 +14,7 @@ from trafilatura import xpaths
 from leaderwatch.pipeline import clean as clean_module
 from leaderwatch.pipeline import prune_guards
 from leaderwatch.pipeline.clean import CleanOptions, clean_page
-from tests.conftest import AEB_DIR, SHARED_DIR
+from tests.conftest import AEB_DIR, shared_pages
 
 def current(module_name: str, name: str, index):
     """What trafilatura would use now for a GUARDS key."""
@@ -206,12 +205,6 @@ def test_a_documents_elements_and_copies_are_read_once_each(monkeypatch):
     assert page not in attributes.known and len(attributes.known) == prune_guards.TreeAttributes.KEPT
 
 
-def corpus_pages():
-    for folder in (AEB_DIR, SHARED_DIR / "corpus" / "readability"):
-        for path in sorted(folder.glob("*.html.gz")):
-            yield path.name, gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not AEB_DIR.exists(), reason="../shared/corpus not present")
 def test_the_guards_change_no_page_of_the_shared_corpora(monkeypatch):
@@ -219,7 +212,7 @@ def test_the_guards_change_no_page_of_the_shared_corpora(monkeypatch):
     guards, with the date search on (no published_at) and off."""
     options = CleanOptions(max_page_bytes=4 * 1024 * 1024)
     compared = 0
-    for name, html in corpus_pages():
+    for name, html in shared_pages():
         for published in (None, "2025-01-01T00:00:00Z"):
             envelope = {"body": html, "url": f"https://example.org/{name}", "fetched_at": "2025-06-01T00:00:00Z",
                         "published_at": published}
