@@ -128,6 +128,28 @@ def test_an_office_word_after_a_surname_names_the_leader(matcher):
     assert qids(matcher, "A Bush-era official testified.", day) == []
 
 
+
+def test_an_office_title_names_a_holder_of_that_office_only(matcher):
+    boris, philippe = "Q180589", "Q3579995"
+    day = date(2020, 1, 15)
+    # "President Johnson" in 2020 is the president of that name, not the prime minister in office
+    assert qids(matcher, "President Johnson signed the act in 1964.", day) == [LBJ]
+    assert qids(matcher, "Prime Minister Johnson spoke.", day) == [boris]
+    assert qids(matcher, "PRIME MINISTER JOHNSON SPOKE", day) == [boris]
+    # a king is not the former French prime minister Edouard Philippe; a chancellor is not a president
+    assert philippe not in qids(matcher, "King Philippe of Belgium visited Paris.", date(2023, 1, 1))
+    assert qids(matcher, "Prime Minister Philippe resigned.", date(2020, 7, 3)) == [philippe]
+    assert qids(matcher, "Chancellor Merkel spoke.", date(2019, 1, 1)) == [MERKEL]
+    assert qids(matcher, "President Merkel spoke.", date(2019, 1, 1)) == []
+    # titles the table does not list restrict nothing
+    assert qids(matcher, "Chairman Mao met Premier Zhou.", date(1970, 1, 1)) == ["Q5816", "Q17410"]
+
+
+def test_a_surname_names_the_holder_on_the_day_before_an_acting_one_of_the_same_name(matcher):
+    lee_jae_myung, lee_ju_ho = "Q12612463", "Q16091128"  # Lee Ju-ho: acting president, May 2025
+    assert qids(matcher, "President Lee said Seoul would talk to Pyongyang.", date(2025, 9, 1)) == [lee_jae_myung]
+    assert qids(matcher, "President Lee said Seoul would talk to Pyongyang.", date(2025, 5, 20)) == [lee_ju_ho]
+
 def test_sentence_at_agrees_with_the_whole_text_split():
     """The sentence around a mention, found from the text near it, is the one a split of the whole
     text gives: across abbreviations, initials, quotes, blank lines and a long first sentence."""

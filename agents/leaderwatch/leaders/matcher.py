@@ -24,6 +24,18 @@ AROUND_DAYS = 183  # "in office around the page's date": within half a year of i
 # took office in 2022); never one whose first term is further off ("Petro" in 1987: someone else)
 FUTURE_DAYS = 12 * 365
 CAPS_MIN = 4  # surnames this long are also looked for in ALL CAPS ("GORBACHEV"; not "XI", "LEE")
+# an office title before a surname names a holder of that office only: "King Philippe" is not
+# Edouard Philippe (a prime minister), "President Johnson" not Boris Johnson. Title word -> the
+# office words of countries.tsv (hos_titles, hog_titles) it stands for; titles not listed here
+# ("Chairman", "Sheikh") restrict nothing
+TITLE_OFFICES = {
+    "President": ("president",), "Presidents": ("president",), "Ex-President": ("president",),
+    "Prime": ("prime minister", "premier", "pm"), "PM": ("prime minister", "premier", "pm"),
+    "Premier": ("prime minister", "premier", "pm"), "Minister": ("minister",), "Chancellor": ("chancellor",),
+    "Taoiseach": ("taoiseach",), "King": ("king",), "Queen": ("queen",), "Emperor": ("emperor",),
+    "Empress": ("emperor", "empress"), "Emir": ("emir", "amir"), "Sultan": ("sultan",),
+    "Prince": ("prince", "crown prince", "co-prince"), "Pope": ("pope",),
+}
 
 
 @dataclass(frozen=True)
@@ -104,7 +116,10 @@ class LeaderMatcher:
             if kind == FULL:
                 qid = self._pick(payload, day)
             elif kind == SHORT and context[start] in ("office", "courtesy"):
-                qid = self._resolve_short(text[start:end], payload, day, named_in_doc, titled=context[start] == "office")
+                titled = context[start] == "office"
+                if titled:  # only holders of the office the title names
+                    payload = self._fitting_title(payload, word_before(text, start))
+                qid = self._resolve_short(text[start:end], payload, day, named_in_doc, titled=titled)
             else:
                 continue
             if qid:
@@ -191,12 +206,33 @@ class LeaderMatcher:
             return None
         if day is not None:
             around = [q for q in qids if self.gazetteer.persons[q].in_office_around(day, AROUND_DAYS)]
+            if len(around) > 1:  # an acting holder of the same name a month before: the one in office that day
+                around = [q for q in around if self.gazetteer.persons[q].term_at(day)] or around
             if around:
                 return around[0] if len(around) == 1 else None
             # not in office near the page's date: a past leader, or a rising one (FUTURE_DAYS)
             qids = tuple(q for q in qids if self._held_office_by(self.gazetteer.persons[q], day + timedelta(days=FUTURE_DAYS)))
         distinctive = surface in self.curated and surface not in self.common_words and surface not in self.common_names
         return qids[0] if (titled or distinctive) and len(qids) == 1 else None
+
+    def _fitting_title(self, qids: tuple[str, ...], title: str) -> tuple[str, ...]:
+        """The persons of `qids` who held an office `title` ("King", "PRESIDENT") stands for in one
+        of their terms' countries; all of them for a title TITLE_OFFICES does not list."""
+        offices = TITLE_OFFICES.get(title if title in TITLE_OFFICES else title.capitalize())
+        if offices is None:
+            return qids
+
+        def fits(person) -> bool:
+            for term in person.terms:
+                country = self.gazetteer.countries.get(term.country)
+                if country is None:
+                    return True
+                for word in country.titles.get(term.role, ()):
+                    if any(word == o or word.startswith(o + " ") or word.endswith(" " + o) for o in offices):
+                        return True
+            return False
+
+        return tuple(q for q in qids if fits(self.gazetteer.persons[q]))
 
     @staticmethod
     def _held_office_by(person, day: date) -> bool:
