@@ -109,6 +109,7 @@ SHORT_STOPLIST = {
 # (entries ending in _never are documentation placeholders for names deliberately allowed)
 
 ROMAN = re.compile(r"^(?:[IVXLC]+)\.?$")
+ARABIC_ARTICLE = r"^(?:al|el|Al|El|ad|as|an|ash|at|az)-(.+)$"  # the article joined to an Arabic surname
 SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
 PARTICLES = {"da", "de", "do", "dos", "das", "del", "della", "di", "du", "van", "von", "der",
              "den", "ter", "le", "la", "bin", "ibn", "ben", "al", "el", "abu", "ould", "ag",
@@ -363,6 +364,10 @@ def generated_forms(name: str, country: str):
     if len(base) == 3 and not any(t.lower() in PARTICLES or is_initial(t) for t in base) \
             and country not in FAMILY_FIRST and not ROMAN.match(base[-1]):
         full.append(f"{base[0]} {base[2]}")
+    # without the Arabic article, as AP and many papers write it: "Nouri al-Maliki" -> "Nouri Maliki"
+    article = re.match(ARABIC_ARTICLE, base[-1]) if len(base) >= 2 else None
+    if article:
+        full.append(" ".join(base[:-1] + [article.group(1)]))
     if country in KOREAN:
         full.extend(sorted(korean_variants(name)))
     if country in FAMILY_LAST_REVERSIBLE and len(base) == 2:
@@ -377,7 +382,7 @@ def generated_forms(name: str, country: str):
         if len(base) >= 3 and base[-2].lower() in PARTICLES:
             short.append(f"{base[-2]} {last}")
         short.append(last)
-        m = re.match(r"^(?:al|el|Al|El|ad|as|an|ash|at|az)-(.+)$", last)
+        m = re.match(ARABIC_ARTICLE, last)
         if m:
             short.append(m.group(1))
     # diacritic-stripped variants

@@ -167,3 +167,11 @@ def test_sentence_at_agrees_with_the_whole_text_split():
     for offset, char in enumerate(text):
         if char.isalnum():
             assert sentence_at(text, offset) == spans[bisect.bisect_right(starts, offset) - 1], offset
+
+
+def test_arabic_names_are_found_without_their_article_as_agencies_write_them(matcher):
+    maliki, gaddafi, hafez = "Q57673", "Q19878", "Q118725"
+    assert qids(matcher, "Nouri Maliki said the vote would go ahead.", date(2010, 3, 1)) == [maliki]
+    assert qids(matcher, "Muammar Gaddafi spoke in Tripoli.", date(1971, 3, 1)) == [gaddafi]
+    assert qids(matcher, "Hafez Assad met his Iraqi counterpart.", date(1990, 3, 1)) == [hafez]
+    assert qids(matcher, "Nouri al-Maliki said so.", date(2010, 3, 1)) == [maliki]
