@@ -394,6 +394,68 @@ def generated_forms(name: str, country: str):
     return full, short
 
 
+# ------------------------------------------------------------------ monarchs by title and given name
+MONARCH_TITLES = ("king", "queen", "emperor", "empress", "emir", "amir", "sultan", "prince", "grand duke",
+                  "grand duchess", "pope", "shah")
+TITLE_WORDS = {"king", "queen", "sultan", "sheikh", "emir", "amir", "prince", "tuanku", "pope", "papa", "saint"}
+
+
+def regnal_given_name(name: str, place_names: set[str]) -> str | None:
+    """The name a monarch is called by after a title ("King Abdullah", "Queen Beatrix", "Pope
+    John Paul"), or None when `name` does not read as a monarch's: a territorial designation ("of
+    Jordan", ", Prince of Monaco", "do Mónaco", or any "of/da ..." after a regnal number) is cut;
+    with a regnal number every other word is kept ("Carl XVI Gustaf" -> "Carl Gustaf"), as is
+    the whole name left of a designation ("Ahmad Tajuddin of Brunei"); a name with "bin" (Gulf
+    dynasties) gives its first word ("Qaboos bin Said" -> "Qaboos"), a single word itself. A
+    president's or a governor-general's "Bill Hayden" gives None."""
+    base = re.sub(r",\s+(?:Grand Duke|Grand Duchess|Prince|Princess|King|Queen|Emir|Sultan|Crown Prince)\s+of\s+.+$", "", name)
+    designated = base != name
+    m = re.match(r"^(.+?)\s+(?:of|de|do|da|von)\s+(?:the\s+)?(.+)$", base)
+    if m and (strip_diacritics(m.group(2)).lower() in place_names or ROMAN.match(m.group(1).split()[-1])
+              or (len(m.group(1).split()) == 1 and m.group(2)[:1].isupper())):  # "Hussein da Jordânia"
+        base, designated = m.group(1), True
+    words = [w for w in base.split() if w.lower().strip(",") not in TITLE_WORDS]
+    if not words:
+        return None
+    if any(ROMAN.match(w) for w in words[1:]):
+        return " ".join(w for w in words if not ROMAN.match(w))
+    if designated or len(words) == 1:
+        return " ".join(words)
+    return words[0] if "bin" in words else None
+
+
+def monarch_titled_forms(person: dict, titles_of: dict, place_names: set[str], realm_monarch_terms: dict) -> list[str]:
+    """"<Title> <given name>" for each monarchic title of each country whose head of state the
+    person was, where that country's first title is a monarch's ("King Abdullah", "Amir Tamim",
+    "Grand Duke Henri", "Pope Benedict"); not for a term that overlaps a realm monarch's in the
+    same country (a governor-general). Several monarchs may share a form (two King Abdullahs):
+    the matcher picks by the page's date."""
+    given = regnal_given_name(person["name"], place_names)
+    if not given:
+        return []
+    out = []
+    for term in person["terms"]:
+        titles = titles_of.get(term["country"], ())
+        if term["role"] != "head_of_state" or not titles or titles[0] not in MONARCH_TITLES:
+            continue
+        if any(overlap(term, other) for other in realm_monarch_terms.get(term["country"], ()) if other is not term):
+            continue
+        out += [f"{title.title()} {given}" for title in titles if title in MONARCH_TITLES]
+    # a monarch already called "King Felipe" (aliases.tsv) is not also "Queen Felipe"
+    def called(title: str) -> bool:
+        return any(a.lower().startswith(title + " ") for a in person.get("aliases", ()))
+
+    for one, other in (("king", "queen"), ("emperor", "empress"), ("grand duke", "grand duchess")):
+        for mine, theirs in ((one, other), (other, one)):
+            if called(mine) and not called(theirs):
+                out = [f for f in out if not f.lower().startswith(theirs + " ")]
+    return uniq(out)
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return (a["start"] or "") < (b["end"] or "9999") and (b["start"] or "") < (a["end"] or "9999")
+
+
 CONSONANTS = "bcdfghjklmnpqrstvwxz"
 DEGEMINATE_MIN = 7
 
@@ -643,6 +705,25 @@ def build(source: Path, data_dir: Path, today: str):
         p["aliases"] = full
         p["short"] = short
     stats["generated_full_collisions_dropped"] = len(collisions)
+    # monarchs by title and given name: shared ones are kept (the matcher picks by date), unless
+    # another person has that alias by hand or by display name
+    titles_of = {r["iso2"]: tuple(x.strip().lower() for x in r["hos_titles"].split("|") if x.strip())
+                 for r in country_rows}
+    place_names = {strip_diacritics(n).lower() for r in country_rows for n in [r["name"], *r["names"].split("|")] if n}
+    realm_monarch_terms = defaultdict(list)  # a head of state of 3+ countries at once: the Commonwealth realms' monarch
+    for p in people.values():
+        heads = [t for t in p["terms"] if t["role"] == "head_of_state"]
+        if len({t["country"] for t in heads}) >= 3:
+            for t in heads:
+                realm_monarch_terms[t["country"]].append(t)
+    for q, p in people.items():
+        known = {a.lower() for a in p["aliases"]}
+        for form in monarch_titled_forms(p, titles_of, place_names, realm_monarch_terms):
+            key = form.lower()
+            if key in known or (hand_owner[key] | name_owner[key]) - {q}:
+                continue
+            p["aliases"].append(form)
+            stats["monarch_titled_forms"] += 1
 
     unknown_alias_qids = sorted((set(hand_full) | set(hand_short)) - set(people))
     return people, stats, collisions, unknown_alias_qids

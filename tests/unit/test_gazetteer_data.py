@@ -18,6 +18,9 @@ SOURCE = ROOT.parent / "shared" / "data" / "leaders"
 
 # Full-name aliases legitimately shared by two persons (none at present; add with a reason).
 ALLOWED_FULL_COLLISIONS: set[str] = set()
+# ... except a monarch's title and given name, which several reigns share ("King Abdullah": Abdullah I
+# and II of Jordan, Abdullah of Saudi Arabia); the matcher picks the one reigning on the page's date
+MONARCH_TITLE = re.compile(r"^(?:king|queen|emperor|empress|emir|amir|sultan|prince|grand duke|grand duchess|pope|shah) ")
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +139,9 @@ def test_no_shared_full_alias(people):
         for a in p["aliases"]:
             owners[a.lower()].add(p["qid"])
     shared = {a: q for a, q in owners.items() if len(q) > 1 and a not in ALLOWED_FULL_COLLISIONS}
-    assert not shared, sorted(shared.items())[:10]
+    regnal = {a for a in shared if MONARCH_TITLE.match(a) and len(a.split()) <= 3}
+    assert not set(shared) - regnal, sorted((a, q) for a, q in shared.items() if a not in regnal)[:10]
+    assert {"king abdullah", "king mohammed"} <= regnal
 
 
 def test_short_stoplist_respected(by_qid):

@@ -175,3 +175,19 @@ def test_arabic_names_are_found_without_their_article_as_agencies_write_them(mat
     assert qids(matcher, "Muammar Gaddafi spoke in Tripoli.", date(1971, 3, 1)) == [gaddafi]
     assert qids(matcher, "Hafez Assad met his Iraqi counterpart.", date(1990, 3, 1)) == [hafez]
     assert qids(matcher, "Nouri al-Maliki said so.", date(2010, 3, 1)) == [maliki]
+
+
+def test_monarchs_by_title_and_given_name_the_reigning_one(matcher):
+    abdullah_ii, abdullah_i, hussein = "Q57464", "Q192780", "Q146906"
+    assert qids(matcher, "King Abdullah spoke in Amman.", date(2023, 1, 10)) == [abdullah_ii]
+    assert qids(matcher, "King Abdullah spoke in Amman.", date(1950, 1, 10)) == [abdullah_i]
+    # 2010: Abdullah II and Abdullah of Saudi Arabia both reigned, and the dead Abdullah I is no answer
+    assert qids(matcher, "King Abdullah spoke.", date(2010, 1, 10)) == []
+    # the name decides over a role phrase it overlaps
+    assert qids(matcher, "Jordan's King Abdullah met the Pope in Rome.", date(2023, 5, 6)) == [abdullah_ii]
+    assert qids(matcher, "King Hussein flew to Washington.", date(1990, 1, 10)) == [hussein]
+    day = date(2012, 6, 1)
+    assert qids(matcher, "Sultan Qaboos received Queen Beatrix and Grand Duke Henri.", day) == ["Q57331", "Q29574", "Q16004"]
+    assert qids(matcher, "King Carl Gustaf, Emir Tamim and Pope Benedict", date(2013, 1, 10)) == ["Q45068", "Q1855372", "Q2494"]
+    # a governor-general heads a realm's state for its monarch: "King Peter" is not Peter Cosgrove
+    assert qids(matcher, "King Peter spoke.", date(2016, 1, 10)) == []

@@ -7,6 +7,7 @@ resolved by the page's date. Longest match wins.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -36,6 +37,25 @@ TITLE_OFFICES = {
     "Empress": ("emperor", "empress"), "Emir": ("emir", "amir"), "Sultan": ("sultan",),
     "Prince": ("prince", "crown prince", "co-prince"), "Pope": ("pope",),
 }
+
+
+def _names_over_roles(spans: list[tuple]) -> list[tuple]:
+    """Without the role phrases that overlap a full name: in "Jordan's King Abdullah" the name
+    "King Abdullah" decides, not the role "Jordan's King" (which, followed by a name, names no one)."""
+    fulls = sorted((start, end) for start, end, _, kind, _ in spans if kind == FULL)
+    if not fulls or all(kind != ROLE for _, _, _, kind, _ in spans):
+        return spans
+    longest = max(end - start for start, end in fulls)
+
+    def overlaps_a_name(start: int, end: int) -> bool:
+        at = bisect.bisect_left(fulls, (end, -1))  # the names starting before the role ends
+        while at > 0 and fulls[at - 1][0] > start - longest:
+            at -= 1
+            if fulls[at][1] > start:
+                return True
+        return False
+
+    return [span for span in spans if span[3] != ROLE or not overlaps_a_name(span[0], span[1])]
 
 
 @dataclass(frozen=True)
@@ -105,7 +125,7 @@ class LeaderMatcher:
 
     def find(self, text: str, day: date | None) -> list[Mention]:
         """All leader mentions in `text` as of `day` (None: role phrases are not resolved)."""
-        spans = longest_first(self._raw_matches(text))
+        spans = longest_first(_names_over_roles(self._raw_matches(text)))
         context = {start: self._surname_context(text, start, end) for start, end, _, kind, _ in spans if kind == SHORT}
         resolved: list[Mention] = []
         named_in_doc: set[str] = set()
@@ -185,6 +205,8 @@ class LeaderMatcher:
         in_office = [p for p in persons if p.term_at(day)]
         if len(in_office) == 1:
             return in_office[0].qid
+        if in_office:  # two King Abdullahs reigning: not the one who died before either
+            return None
         before = [(p.held_before(day), p) for p in persons if p.held_before(day)]
         if before:
             return max(before, key=lambda tp: tp[0].end)[1].qid
