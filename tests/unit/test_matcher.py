@@ -191,3 +191,12 @@ def test_monarchs_by_title_and_given_name_the_reigning_one(matcher):
     assert qids(matcher, "King Carl Gustaf, Emir Tamim and Pope Benedict", date(2013, 1, 10)) == ["Q45068", "Q1855372", "Q2494"]
     # a governor-general heads a realm's state for its monarch: "King Peter" is not Peter Cosgrove
     assert qids(matcher, "King Peter spoke.", date(2016, 1, 10)) == []
+
+
+def test_a_place_or_an_institution_named_after_a_leader_is_not_the_leader(matcher):
+    ho, modi, biden = "Q36014", "Q1058", BIDEN
+    assert qids(matcher, "Ho Chi Minh City fell quiet.", date(1976, 7, 2)) == []
+    assert qids(matcher, "Ho Chi Minh said the war would go on.", date(1966, 7, 2)) == [ho]
+    assert qids(matcher, "At Indira Gandhi International Airport, Narendra Modi said.", date(2020, 1, 1)) == [modi]
+    assert qids(matcher, "Jawaharlal Nehru University and the Nelson Mandela Foundation", date(2020, 1, 1)) == []
+    assert qids(matcher, "Joe Biden Monday signed the bill.", date(2024, 1, 1)) == [biden]

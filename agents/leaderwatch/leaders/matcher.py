@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import ahocorasick_rs
 
 from leaderwatch.leaders.gazetteer import Gazetteer
-from leaderwatch.leaders.spans import bounded, longest_first, shadow, word_after, word_before
+from leaderwatch.leaders.spans import BORDERS, bounded, longest_first, shadow, word_after, word_before
 from leaderwatch.leaders.vocabulary import load_common_names, load_word_list, read_tsv, role_phrases
 
 FULL, SHORT, ROLE = "full", "short", "role"
@@ -77,6 +77,7 @@ class LeaderMatcher:
         self.honorifics = honorifics if honorifics is not None else {r[0] for r in rows}
         self.office_titles = {r[0] for r in rows if r[1:] == ["office"]}
         self.office_words = load_word_list("office_words.txt")
+        self.eponym_words = load_word_list("eponym_words.txt")  # "Ho Chi Minh City", "... Airport"
         # surnames that are also common names or words ("Johnson", "Moon") need context;
         # hand-curated short forms (aliases.tsv: "Trump", "Obama") are the well-known ones
         self.common_names, self.common_words = load_common_names()
@@ -134,6 +135,8 @@ class LeaderMatcher:
         # 1. full names and surnames with a title or office word: these name a person for the document
         for start, end, _, kind, payload in spans:
             if kind == FULL:
+                if word_after(text, end).rstrip(BORDERS) in self.eponym_words:
+                    continue  # a place or an institution named after the person
                 qid = self._pick(payload, day)
             elif kind == SHORT and context[start] in ("office", "courtesy"):
                 titled = context[start] == "office"
