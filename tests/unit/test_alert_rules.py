@@ -159,3 +159,11 @@ def test_a_title_of_an_office_held_only_before_the_page_date_makes_the_engagemen
                           "fetched_at": "2019-11-19T12:00:00Z", "published_at": "2019-11-19T06:00:00Z"})
     (alert,) = engagement_alerts(extract_page(cleaned, matcher), RULES, "now")
     assert "historical" not in alert.details
+
+
+def test_calls_visits_and_handshakes_as_wires_write_them_are_engagements():
+    for sentence in ("Takaichi telephoned Kim on Friday.", "Takaichi is hosting Kim in Tokyo.",
+                     "Takaichi shook hands with Kim.", "Takaichi congratulated Kim on his re-election.",
+                     "Takaichi and Kim held a videoconference."):
+        found = engagement_alerts(page(leader("Q1", "JP", [0], [sentence]), leader("Q2", "KP", [0], [sentence])), RULES, "now")
+        assert len(found) == 1, sentence
