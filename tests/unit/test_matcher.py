@@ -200,3 +200,18 @@ def test_a_place_or_an_institution_named_after_a_leader_is_not_the_leader(matche
     assert qids(matcher, "At Indira Gandhi International Airport, Narendra Modi said.", date(2020, 1, 1)) == [modi]
     assert qids(matcher, "Jawaharlal Nehru University and the Nelson Mandela Foundation", date(2020, 1, 1)) == []
     assert qids(matcher, "Joe Biden Monday signed the bill.", date(2024, 1, 1)) == [biden]
+
+
+def test_headlines_in_title_case_name_leaders_by_surname(matcher):
+    putin, xi, zelensky = "Q7747", "Q15031", "Q3874799"
+    assert qids(matcher, "Biden Meets Xi In San Francisco As Tensions Simmer", date(2023, 11, 15)) == [BIDEN, xi]
+    assert qids(matcher, "Merkel And Macron Agree On Budget", date(2019, 6, 1)) == [MERKEL, MACRON]
+    assert qids(matcher, "Will Putin Attack Ukraine Before Spring?", date(2022, 1, 10)) == [putin]
+    assert qids(matcher, "Zelensky Urges West To Act\n\nThe president spoke on Monday.", date(2022, 3, 1)) == [zelensky]
+    # relatives and buildings stay apart in Title Case too
+    day = date(2019, 6, 1)
+    assert qids(matcher, "Melania Trump Visits Children's Hospital", day) == []
+    assert qids(matcher, "Trump Tower Lobby Reopens After Renovation", day) == []
+    assert qids(matcher, "Hunter Biden Faces New Charges In Delaware", day) == []
+    # in prose a capital after a surname still means another name
+    assert qids(matcher, "In a long paragraph of ordinary prose the reporters wrote that Biden Meets nobody.", day) == []

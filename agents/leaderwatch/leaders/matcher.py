@@ -8,6 +8,7 @@ resolved by the page's date. Longest match wins.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -39,6 +40,24 @@ TITLE_OFFICES = {
 }
 
 
+def _in_title_case(text: str, at: int, cache: dict[int, bool]) -> bool:
+    """Whether the line holding `at` is a headline in Title Case: 3+ words, and at least 80% of
+    its words of 4+ letters capitalised (not ALL CAPS: the surnames in capitals have their own rule)."""
+    line_start = text.rfind("\n", max(0, at - TITLE_LINE_MAX), at) + 1
+    if line_start == 0 and at > TITLE_LINE_MAX:
+        return False  # no line break within a headline's length: prose
+    if line_start not in cache:
+        line_end = text.find("\n", at, line_start + TITLE_LINE_MAX + 1)
+        if line_end < 0 and len(text) > line_start + TITLE_LINE_MAX:
+            cache[line_start] = False
+            return False
+        line = text[line_start:line_end if line_end >= 0 else len(text)]
+        long_words = [w for w in TITLE_WORD.findall(line) if len(w) >= 4]
+        cache[line_start] = (len(long_words) >= 2 and line.count(" ") >= 2 and not line.isupper()
+                             and sum(w[0].isupper() for w in long_words) >= 0.8 * len(long_words))
+    return cache[line_start]
+
+
 def _names_over_roles(spans: list[tuple]) -> list[tuple]:
     """Without the role phrases that overlap a full name: in "Jordan's King Abdullah" the name
     "King Abdullah" decides, not the role "Jordan's King" (which, followed by a name, names no one)."""
@@ -56,6 +75,10 @@ def _names_over_roles(spans: list[tuple]) -> list[tuple]:
         return False
 
     return [span for span in spans if span[3] != ROLE or not overlaps_a_name(span[0], span[1])]
+
+
+TITLE_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+TITLE_LINE_MAX = 250  # characters: a headline, not a paragraph
 
 
 @dataclass(frozen=True)
@@ -78,6 +101,7 @@ class LeaderMatcher:
         self.office_titles = {r[0] for r in rows if r[1:] == ["office"]}
         self.office_words = load_word_list("office_words.txt")
         self.eponym_words = load_word_list("eponym_words.txt")  # "Ho Chi Minh City", "... Airport"
+        self.headline_words = load_word_list("headline_words.txt")  # "Biden Meets Xi": "meets"
         # surnames that are also common names or words ("Johnson", "Moon") need context;
         # hand-curated short forms (aliases.tsv: "Trump", "Obama") are the well-known ones
         self.common_names, self.common_words = load_common_names()
@@ -127,7 +151,8 @@ class LeaderMatcher:
     def find(self, text: str, day: date | None) -> list[Mention]:
         """All leader mentions in `text` as of `day` (None: role phrases are not resolved)."""
         spans = longest_first(_names_over_roles(self._raw_matches(text)))
-        context = {start: self._surname_context(text, start, end) for start, end, _, kind, _ in spans if kind == SHORT}
+        title_case: dict[int, bool] = {}  # line start -> is the line a headline in Title Case
+        context = {start: self._surname_context(text, start, end, title_case) for start, end, _, kind, _ in spans if kind == SHORT}
         resolved: list[Mention] = []
         named_in_doc: set[str] = set()
         # "the Soviet leader, Mikhail Gorbachev,": a full name in apposition decides, not the role
@@ -163,10 +188,13 @@ class LeaderMatcher:
         resolved.sort(key=lambda m: m.start)
         return resolved
 
-    def _surname_context(self, text: str, start: int, end: int) -> str | None:
+    def _surname_context(self, text: str, start: int, end: int, title_case: dict[int, bool] | None = None) -> str | None:
         """ "office" ("President Moon", "the Carter administration"), "courtesy" ("Mr. Xi"), "bare",
         or None when the surname is part of another name ("Melania Trump", "Trump Tower") or an
-        abbreviation ("U" of "U.S.")."""
+        abbreviation ("U" of "U.S."). In a headline in Title Case ("Biden Meets Xi In San
+        Francisco") a capital says nothing: a word after the surname then blocks it only when it
+        names a place or a building ("Trump Tower"), a word before only when it is not a headline's
+        verb or small word (headline_words.txt: "Meets", "And"; "Melania Trump" stays apart)."""
         if text[end:end + 1] == "." and text[end + 1:end + 2].isalpha():
             return None
         before = word_before(text, start)
@@ -177,11 +205,15 @@ class LeaderMatcher:
             if before in self.office_titles or title in self.office_titles:
                 return "office"
             return "courtesy" if title in self.honorifics else "bare"
+        title_case = title_case if title_case is not None else {}
         if before and before[0].isupper() and before not in self.honorifics:
-            return None
+            if before.lower() not in self.headline_words or not _in_title_case(text, start, title_case):
+                return None
+            before = ""
         after = word_after(text, end)
         if after and after[0].isupper() and not after.endswith(":"):
-            return None
+            if after.rstrip(BORDERS) in self.eponym_words or not _in_title_case(text, start, title_case):
+                return None
         if before in self.office_titles or self._office_word_after(text, end):
             return "office"
         return "courtesy" if before in self.honorifics else "bare"
