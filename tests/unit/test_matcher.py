@@ -215,3 +215,11 @@ def test_headlines_in_title_case_name_leaders_by_surname(matcher):
     assert qids(matcher, "Hunter Biden Faces New Charges In Delaware", day) == []
     # in prose a capital after a surname still means another name
     assert qids(matcher, "In a long paragraph of ordinary prose the reporters wrote that Biden Meets nobody.", day) == []
+
+
+def test_older_romanisations_and_courtesy_titles_of_other_languages(matcher):
+    zhou, hua, nixon, thatcher, indira = "Q17410", "Q41570", "Q9588", "Q7416", "Q1149"
+    assert qids(matcher, "Premier Chou En-lai met President Nixon in Peking.", date(1972, 2, 21)) == [zhou, nixon]
+    assert qids(matcher, "Premier Chou met the visitors.", date(1972, 2, 21)) == [zhou]
+    assert qids(matcher, "Chairman Hua Kuo-feng visited Yugoslavia.", date(1978, 8, 21)) == [hua]
+    assert qids(matcher, "Frau Thatcher und Mme. Gandhi", date(1983, 3, 1)) == [thatcher, indira]

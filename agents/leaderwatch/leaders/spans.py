@@ -23,7 +23,7 @@ def word_before(text: str, start: int) -> str:
     if len(head) == 1 and i > WORD_WINDOW:
         return ""  # a token longer than any word the rules look at
     word = head[-1]
-    return "" if word[-1:] in ",;:!?)\"”" or (word.endswith(".") and word not in ("Mr.", "Mrs.", "Ms.", "Dr.", "Sen.", "Gen.")) else word
+    return "" if word[-1:] in ",;:!?)\"”" or (word.endswith(".") and word not in ("Mr.", "Mrs.", "Ms.", "Dr.", "Sen.", "Gen.", "Col.", "Mme.")) else word
 
 
 def word_after(text: str, end: int) -> str:
