@@ -94,6 +94,10 @@ def test_non_english_pages(matcher):
     assert set(qids(matcher, german, day)) == {SCHOLZ, MACRON}
     french = "Le président Emmanuel Macron a reçu Olaf Scholz à l'Élysée."
     assert set(qids(matcher, french, day)) == {SCHOLZ, MACRON}
+    # surnames after an office title of those languages (German capitalises every noun)
+    assert qids(matcher, "Bundeskanzler Scholz und Präsident Macron trafen sich.", day) == [SCHOLZ, MACRON]
+    assert qids(matcher, "O presidente Lula recebeu o chanceler alemão.", day) == ["Q37181"]
+    assert qids(matcher, "Präsident Johnson unterschrieb 1964.", date(2020, 1, 1)) == ["Q9640"]
 
 
 def test_find_leaders_gives_evidence(matcher):

@@ -37,6 +37,16 @@ TITLE_OFFICES = {
     "Taoiseach": ("taoiseach",), "King": ("king",), "Queen": ("queen",), "Emperor": ("emperor",),
     "Empress": ("emperor", "empress"), "Emir": ("emir", "amir"), "Sultan": ("sultan",),
     "Prince": ("prince", "crown prince", "co-prince"), "Pope": ("pope",),
+    # German, French, Spanish, Portuguese, Italian
+    **dict.fromkeys(("Präsident", "Präsidentin", "Staatspräsident", "Bundespräsident", "Président", "Présidente",
+                     "président", "présidente", "Presidente", "presidente"), ("president",)),
+    **dict.fromkeys(("Bundeskanzler", "Bundeskanzlerin", "Kanzler", "Kanzlerin"), ("chancellor",)),
+    **dict.fromkeys(("Premierminister", "Premierministerin", "Ministerpräsident", "Ministerpräsidentin", "Premier-ministre",
+                     "ministre", "Ministro", "ministro", "Primeiro-ministro", "primeiro-ministro", "premier", "Premiê",
+                     "premiê"), ("prime minister", "premier", "minister")),
+    **dict.fromkeys(("Papst", "Pape", "Papa"), ("pope",)),
+    **dict.fromkeys(("König", "Roi", "Rey", "Rei"), ("king",)),
+    **dict.fromkeys(("Königin", "Reine", "Reina", "Rainha", "Regina"), ("queen",)),
 }
 
 
