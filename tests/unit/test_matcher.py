@@ -188,7 +188,7 @@ def test_monarchs_by_title_and_given_name_the_reigning_one(matcher):
     # 2010: Abdullah II and Abdullah of Saudi Arabia both reigned, and the dead Abdullah I is no answer
     assert qids(matcher, "King Abdullah spoke.", date(2010, 1, 10)) == []
     # the name decides over a role phrase it overlaps
-    assert qids(matcher, "Jordan's King Abdullah met the Pope in Rome.", date(2023, 5, 6)) == [abdullah_ii]
+    assert qids(matcher, "Jordan's King Abdullah met the Pope in Rome.", date(2023, 5, 6)) == [abdullah_ii, "Q450675"]
     assert qids(matcher, "King Hussein flew to Washington.", date(1990, 1, 10)) == [hussein]
     day = date(2012, 6, 1)
     assert qids(matcher, "Sultan Qaboos received Queen Beatrix and Grand Duke Henri.", day) == ["Q57331", "Q29574", "Q16004"]
@@ -227,3 +227,14 @@ def test_older_romanisations_and_courtesy_titles_of_other_languages(matcher):
     assert qids(matcher, "Premier Chou met the visitors.", date(1972, 2, 21)) == [zhou]
     assert qids(matcher, "Chairman Hua Kuo-feng visited Yugoslavia.", date(1978, 8, 21)) == [hua]
     assert qids(matcher, "Frau Thatcher und Mme. Gandhi", date(1983, 3, 1)) == [thatcher, indira]
+
+
+def test_seats_of_power_and_titles_one_country_has_alone_are_role_phrases(matcher):
+    putin, xi, kim, francis, leo = "Q7747", "Q15031", KIM, "Q450675", "Q6109517"
+    day = date(2024, 5, 1)
+    assert qids(matcher, "The Kremlin leader spoke.", day) == [putin]
+    assert qids(matcher, "Beijing's leader met Pyongyang's leader.", day) == [xi, kim]
+    assert qids(matcher, "The pontiff said.", day) == [francis]
+    assert qids(matcher, "The Pope said.", date(2025, 6, 1)) == [leo]
+    # the seat alone names no one, nor a city's own office
+    assert qids(matcher, "The Kremlin said Moscow's mayor would attend.", day) == []

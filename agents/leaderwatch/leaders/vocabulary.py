@@ -37,7 +37,28 @@ def role_phrases(gazetteer: Gazetteer) -> dict[str, tuple[str, str | None, bool]
                     phrases.setdefault(f"{form} {cased}".upper(), (country.iso2, role, title == LEADER))
                 for name in names:
                     phrases.setdefault(f"{name}'S {cased}".upper(), (country.iso2, role, title == LEADER))
+    # a seat of power or a capital for the state: "the Kremlin leader", "Beijing's leader" (seats.tsv)
+    for form, iso2 in (row[:2] for row in read_tsv("seats.tsv")[1:]):
+        country = gazetteer.countries.get(iso2)
+        if country is None:
+            continue
+        titles = [(t, role) for role, words in country.titles.items() for t in words] + [(LEADER, country.leader_role)]
+        for title, role in titles:
+            for cased in {title.lower(), title.title()}:
+                for phrase in (f"{form} {cased}", f"{form}'s {cased}", f"{form}’s {cased}"):
+                    phrases.setdefault(phrase, (country.iso2, role, title == LEADER))
+    # a title one country alone has, without its country: "the Pope", "the pontiff", "the Taoiseach"
+    for title, iso2 in UNIQUE_TITLES.items():
+        country = gazetteer.countries.get(iso2)
+        role = next((r for r, words in (country.titles.items() if country else ()) if title in words), None)
+        if role is not None:
+            for cased in {title, title.title()}:
+                phrases.setdefault(f"the {cased}", (iso2, role, False))
+                phrases.setdefault(f"The {cased}", (iso2, role, False))
     return phrases
+
+
+UNIQUE_TITLES = {"pope": "VA", "pontiff": "VA", "holy father": "VA", "taoiseach": "IE"}
 
 
 def read_tsv(name: str) -> list[list[str]]:
