@@ -3,7 +3,8 @@
 text + page date -> [Mention(qid, start, end, surface, kind)]: one case-sensitive Aho-Corasick pass
 ("Bush" the person, not "bush" the plant) over the text with punctuation as spaces, so only whole
 words match: full names, surnames, and role phrases ("Japan's PM", "the North Korean leader")
-resolved by the page's date. Longest match wins.
+resolved by the page's date. Longest match wins, and a full name beats a role phrase it overlaps
+("Jordan's King Abdullah").
 """
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ AROUND_DAYS = 183  # "in office around the page's date": within half a year of i
 # took office in 2022); never one whose first term is further off ("Petro" in 1987: someone else)
 FUTURE_DAYS = 12 * 365
 CAPS_MIN = 4  # surnames this long are also looked for in ALL CAPS ("GORBACHEV"; not "XI", "LEE")
+TITLE_WORD = re.compile(r"[^\W\d_][\w'’-]*")  # a word of a headline
+TITLE_LINE_MAX = 250  # characters: a headline, not a paragraph
 # an office title before a surname names a holder of that office only: "King Philippe" is not
 # Edouard Philippe (a prime minister), "President Johnson" not Boris Johnson. Title word -> the
 # office words of countries.tsv (hos_titles, hog_titles) it stands for; titles not listed here
@@ -85,10 +88,6 @@ def _names_over_roles(spans: list[tuple]) -> list[tuple]:
         return False
 
     return [span for span in spans if span[3] != ROLE or not overlaps_a_name(span[0], span[1])]
-
-
-TITLE_WORD = re.compile(r"[^\W\d_][\w'’-]*")
-TITLE_LINE_MAX = 250  # characters: a headline, not a paragraph
 
 
 @dataclass(frozen=True)
