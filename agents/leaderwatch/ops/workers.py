@@ -58,11 +58,15 @@ def pipeline_done(progress: dict, pages: int) -> bool:
 
 
 async def wait_until_done(settings, pages: int, timeout: float = 300.0) -> dict:
+    """The worker's /progress/ counters once `pages` pages have passed every stage; TimeoutError
+    (with the last counters, to show which stage stopped) after `timeout` seconds."""
     deadline = time.monotonic() + timeout
+    progress: dict = {}
     while time.monotonic() < deadline:
         progress = fetch_json(settings.web_url + "/progress/")
         if pipeline_done(progress, pages):
             await asyncio.sleep(0.5)  # let the last table writes and alert sends flush
             return fetch_json(settings.web_url + "/progress/")
         await asyncio.sleep(0.3)
-    raise TimeoutError("pages did not pass every stage in time")
+    counters = {k: v for k, v in sorted(progress.items()) if k.endswith(("_in", "_out", "_sent", "_applied")) or k.startswith("dead_")}
+    raise TimeoutError(f"{pages} pages did not pass every stage in {timeout:g} s; last counters at {settings.web_url}: {counters}")
