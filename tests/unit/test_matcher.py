@@ -185,8 +185,10 @@ def test_monarchs_by_title_and_given_name_the_reigning_one(matcher):
     abdullah_ii, abdullah_i, hussein = "Q57464", "Q192780", "Q146906"
     assert qids(matcher, "King Abdullah spoke in Amman.", date(2023, 1, 10)) == [abdullah_ii]
     assert qids(matcher, "King Abdullah spoke in Amman.", date(1950, 1, 10)) == [abdullah_i]
-    # 2010: Abdullah II and Abdullah of Saudi Arabia both reigned, and the dead Abdullah I is no answer
+    # 2010: Abdullah II and Abdullah of Saudi Arabia both reigned, and the dead Abdullah I is no answer,
+    # unless a role phrase around the name gives the country
     assert qids(matcher, "King Abdullah spoke.", date(2010, 1, 10)) == []
+    assert qids(matcher, "Jordan's King Abdullah met Saudi King Abdullah.", date(2010, 1, 10)) == [abdullah_ii, "Q57298"]
     # the name decides over a role phrase it overlaps
     assert qids(matcher, "Jordan's King Abdullah met the Pope in Rome.", date(2023, 5, 6)) == [abdullah_ii, "Q450675"]
     assert qids(matcher, "King Hussein flew to Washington.", date(1990, 1, 10)) == [hussein]

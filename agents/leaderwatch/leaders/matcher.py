@@ -71,23 +71,33 @@ def _in_title_case(text: str, at: int, cache: dict[int, bool]) -> bool:
     return cache[line_start]
 
 
-def _names_over_roles(spans: list[tuple]) -> list[tuple]:
-    """Without the role phrases that overlap a full name: in "Jordan's King Abdullah" the name
-    "King Abdullah" decides, not the role "Jordan's King" (which, followed by a name, names no one)."""
+def _names_over_roles(spans: list[tuple]) -> tuple[list[tuple], dict[int, str]]:
+    """(spans without the role phrases that overlap a full name, {a full name's start: the country
+    of the role phrase it overlapped}): in "Jordan's King Abdullah" the name "King Abdullah"
+    decides, not the role "Jordan's King" (which, followed by a name, names no one), and where the
+    name is shared by two persons in office (2010: two King Abdullahs), the role's country does."""
     fulls = sorted((start, end) for start, end, _, kind, _ in spans if kind == FULL)
     if not fulls or all(kind != ROLE for _, _, _, kind, _ in spans):
-        return spans
+        return spans, {}
     longest = max(end - start for start, end in fulls)
+    countries: dict[int, str] = {}
 
-    def overlaps_a_name(start: int, end: int) -> bool:
+    def overlapped_name(start: int, end: int) -> int | None:
         at = bisect.bisect_left(fulls, (end, -1))  # the names starting before the role ends
         while at > 0 and fulls[at - 1][0] > start - longest:
             at -= 1
             if fulls[at][1] > start:
-                return True
-        return False
+                return fulls[at][0]
+        return None
 
-    return [span for span in spans if span[3] != ROLE or not overlaps_a_name(span[0], span[1])]
+    kept = []
+    for span in spans:
+        name_start = overlapped_name(span[0], span[1]) if span[3] == ROLE else None
+        if name_start is None:
+            kept.append(span)
+        else:
+            countries.setdefault(name_start, span[4][0])
+    return kept, countries
 
 
 @dataclass(frozen=True)
@@ -159,7 +169,8 @@ class LeaderMatcher:
 
     def find(self, text: str, day: date | None) -> list[Mention]:
         """All leader mentions in `text` as of `day` (None: role phrases are not resolved)."""
-        spans = longest_first(_names_over_roles(self._raw_matches(text)))
+        spans, country_of_name = _names_over_roles(self._raw_matches(text))
+        spans = longest_first(spans)
         title_case: dict[int, bool] = {}  # line start -> is the line a headline in Title Case
         context = {start: self._surname_context(text, start, end, title_case) for start, end, _, kind, _ in spans if kind == SHORT}
         resolved: list[Mention] = []
@@ -172,6 +183,9 @@ class LeaderMatcher:
                 if word_after(text, end).rstrip(BORDERS) in self.eponym_words:
                     continue  # a place or an institution named after the person
                 qid = self._pick(payload, day)
+                if qid is None and start in country_of_name:  # "Jordan's King Abdullah" in 2010
+                    qid = self._pick(tuple(q for q in payload if any(
+                        t.country == country_of_name[start] for t in self.gazetteer.persons[q].terms)), day)
             elif kind == SHORT and context[start] in ("office", "courtesy"):
                 titled = context[start] == "office"
                 if titled:  # only holders of the office the title names
