@@ -240,3 +240,13 @@ def test_seats_of_power_and_titles_one_country_has_alone_are_role_phrases(matche
     assert qids(matcher, "The Pope said.", date(2025, 6, 1)) == [leo]
     # the seat alone names no one, nor a city's own office
     assert qids(matcher, "The Kremlin said Moscow's mayor would attend.", day) == []
+
+
+def test_a_sentences_first_word_and_a_hyphenated_prefix_or_partner_leave_a_surname_the_leaders(matcher):
+    putin, xi, trump = "Q7747", "Q15031", TRUMP
+    day = date(2023, 3, 21)
+    assert qids(matcher, "Vladimir Putin spoke. But Putin said no.", day) == [putin, putin]
+    assert qids(matcher, "The Putin-Xi summit ended. In Xi's view it went well.", day) == [putin, xi, xi]
+    assert qids(matcher, "Pro-Putin and anti-Trump crowds met.", date(2019, 6, 1)) == [putin, trump]
+    # a capitalised word that can be a first name, or a double-barrelled name, still keeps it apart
+    assert qids(matcher, "Melania Trump visited. She met Will Putin and Mr Smith-Putin.", date(2019, 6, 1)) == []

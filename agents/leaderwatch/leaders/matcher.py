@@ -27,6 +27,8 @@ AROUND_DAYS = 183  # "in office around the page's date": within half a year of i
 # took office in 2022); never one whose first term is further off ("Petro" in 1987: someone else)
 FUTURE_DAYS = 12 * 365
 CAPS_MIN = 4  # surnames this long are also looked for in ALL CAPS ("GORBACHEV"; not "XI", "LEE")
+# a prefix joined to a leader's name by a hyphen that leaves the name the leader's: "pro-Putin"
+HYPHEN_PREFIXES = {"pro", "anti", "post", "pre", "non", "neo"}
 TITLE_WORD = re.compile(r"[^\W\d_][\w'’-]*")  # a word of a headline
 TITLE_LINE_MAX = 250  # characters: a headline, not a paragraph
 # an office title before a surname names a holder of that office only: "King Philippe" is not
@@ -53,9 +55,32 @@ TITLE_OFFICES = {
 }
 
 
+def kind_of(payload: tuple) -> str:
+    return payload[1]
+
+
+def _starts_sentence(text: str, start: int, before: str) -> bool:
+    """Whether `before`, the word right before `start` (spaces between), begins its sentence or line."""
+    at = start
+    while at > 0 and text[at - 1] == " ":
+        at -= 1
+    at -= len(before)
+    while at > 0 and text[at - 1] in " \"“‘'(":
+        at -= 1
+    return at <= 0 or text[at - 1] in ".!?:;\n—–"
+
+
+def _word_joined_at(text: str, hyphen_at: int) -> str:
+    """The word a hyphen at `hyphen_at` ends, lower case ("pro" of "pro-Putin"); "" when longer than 8 letters."""
+    start = hyphen_at
+    while start > 0 and text[start - 1].isalpha() and hyphen_at - start <= 8:
+        start -= 1
+    return "" if start > 0 and text[start - 1].isalnum() else text[start:hyphen_at].lower()
+
+
 def _in_title_case(text: str, at: int, cache: dict[int, bool]) -> bool:
-    """Whether the line holding `at` is a headline in Title Case: 3+ words, and at least 80% of
-    its words of 4+ letters capitalised (not ALL CAPS: the surnames in capitals have their own rule)."""
+    """Whether the line holding `at` is a headline in Title Case: 3+ words of 4+ letters, all of
+    them capitalised but one in ten (not ALL CAPS: the surnames in capitals have their own rule)."""
     line_start = text.rfind("\n", max(0, at - TITLE_LINE_MAX), at) + 1
     if line_start == 0 and at > TITLE_LINE_MAX:
         return False  # no line break within a headline's length: prose
@@ -66,8 +91,8 @@ def _in_title_case(text: str, at: int, cache: dict[int, bool]) -> bool:
             return False
         line = text[line_start:line_end if line_end >= 0 else len(text)]
         long_words = [w for w in TITLE_WORD.findall(line) if len(w) >= 4]
-        cache[line_start] = (len(long_words) >= 2 and line.count(" ") >= 2 and not line.isupper()
-                             and sum(w[0].isupper() for w in long_words) >= 0.8 * len(long_words))
+        cache[line_start] = (len(long_words) >= 3 and not line.isupper()
+                             and sum(not w[0].isupper() for w in long_words) <= len(long_words) // 10)
     return cache[line_start]
 
 
@@ -120,7 +145,7 @@ class LeaderMatcher:
         self.office_titles = {r[0] for r in rows if r[1:] == ["office"]}
         self.office_words = load_word_list("office_words.txt")
         self.eponym_words = load_word_list("eponym_words.txt")  # "Ho Chi Minh City", "... Airport"
-        self.headline_words = load_word_list("headline_words.txt")  # "Biden Meets Xi": "meets"
+        self.lead_words = load_word_list("lead_words.txt")  # "But Putin said", "Biden Meets Xi": never a first name
         # surnames that are also common names or words ("Johnson", "Moon") need context;
         # hand-curated short forms (aliases.tsv: "Trump", "Obama") are the well-known ones
         self.common_names, self.common_words = load_common_names()
@@ -214,10 +239,11 @@ class LeaderMatcher:
     def _surname_context(self, text: str, start: int, end: int, title_case: dict[int, bool] | None = None) -> str | None:
         """ "office" ("President Moon", "the Carter administration"), "courtesy" ("Mr. Xi"), "bare",
         or None when the surname is part of another name ("Melania Trump", "Trump Tower") or an
-        abbreviation ("U" of "U.S."). In a headline in Title Case ("Biden Meets Xi In San
-        Francisco") a capital says nothing: a word after the surname then blocks it only when it
-        names a place or a building ("Trump Tower"), a word before only when it is not a headline's
-        verb or small word (headline_words.txt: "Meets", "And"; "Melania Trump" stays apart)."""
+        abbreviation ("U" of "U.S."). A capitalised word before the surname keeps it apart unless it
+        is a word that starts the sentence or a Title Case headline and is never a first name
+        (lead_words.txt: "But Putin said", "Biden Meets Xi"; "Melania Trump" stays apart); in a
+        headline in Title Case ("Biden Meets Xi In San Francisco") a capital after the surname
+        blocks it only when it names a place or a building ("Trump Tower")."""
         if text[end:end + 1] == "." and text[end + 1:end + 2].isalpha():
             return None
         before = word_before(text, start)
@@ -230,7 +256,8 @@ class LeaderMatcher:
             return "courtesy" if title in self.honorifics else "bare"
         title_case = title_case if title_case is not None else {}
         if before and before[0].isupper() and before not in self.honorifics:
-            if before.lower() not in self.headline_words or not _in_title_case(text, start, title_case):
+            if before.lower() not in self.lead_words or not (
+                    _starts_sentence(text, start, before) or _in_title_case(text, start, title_case)):
                 return None
             before = ""
         after = word_after(text, end)
@@ -244,13 +271,20 @@ class LeaderMatcher:
     def _raw_matches(self, text: str) -> list[tuple]:
         """[(start, end, length, kind, payload)] for every name and role phrase on word boundaries."""
         # match on " shadow(text) " (same offsets + 1): a key " Kim Jong un " spans start..end
-        found = []
+        found, after_hyphen = [], []
         payloads = self._payloads
         for index, start, stop in self._automaton.find_matches_as_indexes(f" {shadow(text)} ", overlapping=True):
             end = stop - 2  # the key's spaces: text[start:end] is the name
             if bounded(text, start, end):
                 _, kind, payload = payloads[index]
                 found.append((start, end, end - start, kind, payload))
+            elif text[start - 1:start] == "-" and kind_of(payloads[index]) != ROLE and bounded(text, start, end, hyphen=True):
+                _, kind, payload = payloads[index]
+                after_hyphen.append((start, end, end - start, kind, payload))
+        if after_hyphen:  # "the Putin-Xi summit", "pro-Putin": not "Smith-Johnson", a double-barrelled name
+            name_ends = {end for _, end, _, kind, _ in found if kind != ROLE}
+            found += [span for span in after_hyphen
+                      if span[0] - 1 in name_ends or _word_joined_at(text, span[0] - 1) in HYPHEN_PREFIXES]
         return found
 
     def _pick(self, qids: tuple[str, ...], day: date | None) -> str | None:

@@ -5,9 +5,10 @@ import bisect
 import math
 
 
-def bounded(text: str, start: int, end: int) -> bool:
-    """True when text[start:end] is a whole word sequence (no letter or digit glued on)."""
-    if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "-_@#"):
+def bounded(text: str, start: int, end: int, hyphen: bool = False) -> bool:
+    """True when text[start:end] is a whole word sequence (no letter or digit glued on; a hyphen
+    before it only when `hyphen`)."""
+    if start > 0 and (text[start - 1].isalnum() or text[start - 1] in ("_@#" if hyphen else "-_@#")):
         return False
     return end >= len(text) or not (text[end].isalnum() or text[end] == "_")
 
