@@ -710,7 +710,7 @@ def build(source: Path, data_dir: Path, today: str):
     titles_of = {r["iso2"]: tuple(x.strip().lower() for x in r["hos_titles"].split("|") if x.strip())
                  for r in country_rows}
     place_names = {strip_diacritics(n).lower() for r in country_rows for n in [r["name"], *r["names"].split("|")] if n}
-    realm_monarch_terms = defaultdict(list)  # a head of state of 3+ countries at once: the Commonwealth realms' monarch
+    realm_monarch_terms = defaultdict(list)  # a head of state of 3+ countries: the Commonwealth realms' monarch
     for p in people.values():
         heads = [t for t in p["terms"] if t["role"] == "head_of_state"]
         if len({t["country"] for t in heads}) >= 3:

@@ -55,10 +55,6 @@ TITLE_OFFICES = {
 }
 
 
-def kind_of(payload: tuple) -> str:
-    return payload[1]
-
-
 def _starts_sentence(text: str, start: int, before: str) -> bool:
     """Whether `before`, the word right before `start` (spaces between), begins its sentence or line."""
     at = start
@@ -278,7 +274,7 @@ class LeaderMatcher:
             if bounded(text, start, end):
                 _, kind, payload = payloads[index]
                 found.append((start, end, end - start, kind, payload))
-            elif text[start - 1:start] == "-" and kind_of(payloads[index]) != ROLE and bounded(text, start, end, hyphen=True):
+            elif text[start - 1:start] == "-" and payloads[index][1] != ROLE and bounded(text, start, end, hyphen=True):
                 _, kind, payload = payloads[index]
                 after_hyphen.append((start, end, end - start, kind, payload))
         if after_hyphen:  # "the Putin-Xi summit", "pro-Putin": not "Smith-Johnson", a double-barrelled name
