@@ -40,7 +40,21 @@ def aeb_html(page_id: str) -> str:
     return decode_bytes(gzip.decompress((AEB_DIR / f"{page_id}.html.gz").read_bytes()))
 
 
-EMBEDDED = not os.environ.get("LEADERWATCH_BROKER")
+# the broker of this pass: ./scripts/test starts the embedded one per xdist worker; ./scripts/test
+# --kafka N (or LEADERWATCH_BROKER=... LEADERWATCH_BROKER_KIND=kafka) names Apache Kafka for all
+BROKER_KIND = os.environ.get("LEADERWATCH_BROKER_KIND") or ("kafka" if os.environ.get("LEADERWATCH_BROKER") else "embedded")
+EMBEDDED = BROKER_KIND == "embedded"
+KAFKA_NODES = int(os.environ.get("LEADERWATCH_TEST_KAFKA_NODES") or 1)  # how many nodes the Kafka pass runs
+
+
+def pytest_collection_modifyitems(config, items):
+    """On the Apache Kafka pass, the tests that start brokers of their own ran in the embedded pass."""
+    if EMBEDDED:
+        return
+    skip = pytest.mark.skip(reason="starts its own brokers: runs in the embedded pass (./scripts/test)")
+    for item in items:
+        if item.get_closest_marker("own_broker"):
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +78,7 @@ def settings_factory(broker_url, tmp_path):
             partitions=2, topic_raw=f"t{tag}.pages.raw", topic_clean=f"t{tag}.pages.clean",
             topic_entities=f"t{tag}.pages.entities", topic_alerts=f"t{tag}.alerts", topic_dead=f"t{tag}.pages.dead",
             topic_mention_updates=f"t{tag}.mention-updates", topic_leaders=f"t{tag}.leaders",
-            producer_max_batch_size=1 if EMBEDDED else Settings().producer_max_batch_size,
+            broker_kind=BROKER_KIND, replicas=3 if KAFKA_NODES == 3 and not EMBEDDED else 1,
         )
         return dataclasses.replace(base, **overrides)
 
@@ -101,6 +115,31 @@ async def read_all(settings: Settings, topic: str, expect: int = 0, timeout: flo
         if len(values) >= expect or asyncio.get_running_loop().time() > deadline:
             return values
         await asyncio.sleep(0.5)
+
+
+async def partition_counts(settings: Settings, topics: list[str]) -> list[int]:
+    """How many partitions each topic has, as the broker's metadata says (0: no such topic)."""
+    from leaderwatch.kafka.reader import TopicReader
+
+    counts = []
+    for topic in topics:
+        async with TopicReader(settings, topic, wait_s=2.0) as reader:
+            counts.append(len(reader.partitions))
+    return counts
+
+
+async def create_topic(settings: Settings, topic: str, partitions: int) -> None:
+    """Make `topic` with `partitions` partitions (Apache Kafka auto-creates topics with one)."""
+    from aiokafka.admin import NewTopic
+
+    from leaderwatch.kafka.clients import new_admin
+
+    admin = new_admin(settings)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, partitions, settings.replicas)])
+    finally:
+        await admin.close()
 
 
 def table_from_entities(entities: list[dict]) -> dict:

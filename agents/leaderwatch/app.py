@@ -11,7 +11,7 @@ import faust
 
 from leaderwatch.codec import register_codec
 from leaderwatch.logs import logging_config
-from leaderwatch.security import faust_credentials
+from leaderwatch.kafka.security import faust_credentials
 from leaderwatch.settings import DEFAULT_WEB_PORT, Settings
 
 
@@ -35,12 +35,12 @@ def create_app(settings: Settings) -> App:
         broker_heartbeat_interval=settings.broker_heartbeat_interval,
         broker_request_timeout=settings.broker_request_timeout,
         producer_max_request_size=settings.producer_max_request_size,
-        producer_max_batch_size=settings.producer_max_batch_size,
+        producer_max_batch_size=settings.producer_batch_bytes,
         producer_compression_type=settings.compression_type,
         stream_buffer_maxsize=settings.stream_buffer_maxsize,
-        # the embedded broker has no idempotent producer / transactions: exactly-once comes
-        # from idempotent processing keyed by doc_id, not from the broker
-        processing_guarantee="at_least_once",
+        # at_least_once: exactly-once results come from idempotent processing keyed by doc_id;
+        # exactly_once: Kafka transactions as well (docs/guarantees.md)
+        processing_guarantee=settings.processing_guarantee,
         store=settings.faust_store,
         # <datadir>/<group>/<host>; a worker process takes <...>-<n> (leaderwatch.worker)
         datadir=str(Path(settings.datadir) / settings.group_id / "unclaimed"),

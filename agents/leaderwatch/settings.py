@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from leaderwatch.kafka.brokers import broker_traits
+
 PREFIX = "LEADERWATCH_"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # the copy packaged as leaderwatch/schemas_files in a wheel; the repository's schemas/ in a checkout
@@ -32,6 +34,9 @@ class Settings:
     broker_sasl_username: str = ""
     broker_sasl_password: str = field(default="", repr=False)
     broker_ca_file: str = ""
+    # which broker this process talks to: "kafka" (Apache Kafka, what users run) or "embedded"
+    # (tansu: ./scripts/run and the default tests); leaderwatch/kafka/brokers.py lists what differs
+    broker_kind: str = "kafka"
     # consumer-group timing: ready in ~3 s on the embedded broker, sensible on Apache Kafka too
     broker_session_timeout: float = 10.0
     broker_heartbeat_interval: float = 1.0
@@ -41,10 +46,17 @@ class Settings:
     # topics (a worker's always does) the whole time even when records arrive, so this bounds each
     # hop's latency there (leaderwatch/transport.py, ./scripts/bench-broker)
     consumer_fetch_max_wait_ms: int = 20
-    # bytes per producer batch; 1 = one record per batch, which the embedded broker needs: it
-    # answers end_offsets with the last batch's base offset + 1, and Faust's table recovery stops
-    # there (records later in a batch would be lost on restart). ./scripts/run and the tests set 1.
+    # bytes per producer batch; on the embedded broker always 1 (one record per batch), whatever
+    # this says: it answers end_offsets with the last batch's base offset + 1, and Faust's table
+    # recovery stops there (records later in a batch would be lost on restart)
     producer_max_batch_size: int = 16384
+    # "at_least_once" (idempotent processing keyed by doc_id makes the results exactly-once) or
+    # "exactly_once" (Faust's Kafka transactions; Apache Kafka only): docs/guarantees.md
+    processing_guarantee: str = "at_least_once"
+    # static group membership (Kafka's group.instance.id, Apache Kafka only): each worker joins as
+    # <group>-<host>-<n>, the name of the data dir it claims (leaderwatch.worker), so a worker
+    # restarted within the session timeout takes its partitions back without a rebalance
+    static_membership: bool = False
     # the Kafka codec of the batches leaderwatch writes (workers, ingest, replay): "" (none), gzip,
     # lz4, zstd or snappy. Consumers read every codec whatever this says (cramjam is a dependency)
     producer_compression: str = ""
@@ -117,9 +129,27 @@ class Settings:
         unknown = [stage for stage in self.stages if stage not in ALL_STAGES]
         if unknown:
             raise ValueError(f"{PREFIX}STAGES: unknown stage {unknown[0]!r} (stages: {', '.join(ALL_STAGES)})")
+        traits = broker_traits(self.broker_kind)  # raises on an unknown kind
+        if self.processing_guarantee not in ("at_least_once", "exactly_once"):
+            raise ValueError(f"{PREFIX}PROCESSING_GUARANTEE: {self.processing_guarantee!r} is not at_least_once or exactly_once")
+        if self.static_membership and not traits.idempotence:
+            raise ValueError(f"{PREFIX}STATIC_MEMBERSHIP needs Apache Kafka (LEADERWATCH_BROKER_KIND=kafka)")
+        if self.processing_guarantee == "exactly_once" and not traits.idempotence:
+            raise ValueError(f"{PREFIX}PROCESSING_GUARANTEE=exactly_once needs Kafka transactions, which the "
+                             f"{self.broker_kind} broker does not have")
         if self.producer_compression not in CODECS:
             raise ValueError(f"{PREFIX}PRODUCER_COMPRESSION: {self.producer_compression!r} is not one of {', '.join(CODECS[1:])} "
                              "(or empty: none)")
+
+    @property
+    def broker_traits(self):
+        """What the broker of LEADERWATCH_BROKER_KIND does right (leaderwatch.kafka.brokers.BrokerTraits)."""
+        return broker_traits(self.broker_kind)
+
+    @property
+    def producer_batch_bytes(self) -> int:
+        """producer_max_batch_size, or 1 where the broker needs one record per batch."""
+        return self.broker_traits.producer_max_batch_size or self.producer_max_batch_size
 
     @property
     def compression_type(self) -> str | None:

@@ -15,6 +15,8 @@ the consumer commits the source offsets right after that flush. A table's change
 in that buffer: with a slow broker (or batches of one message, as the embedded broker needs) an
 event's offset was committed while its table writes were still only in memory, and a SIGKILL
 then lost them for good (tests/integration/test_crash.py).
+
+On Apache Kafka the producer is idempotent with acks=all (leaderwatch.kafka.brokers).
 """
 from __future__ import annotations
 
@@ -58,6 +60,13 @@ class Producer(faust_aiokafka.Producer):
         buffer = ProducerBuffer(loop=self.loop, beacon=self.beacon)
         buffer.app = self.app
         self.buffer = buffer  # not started yet: on_start adds it as a runtime dependency
+
+    def _settings_extra(self):
+        """On Apache Kafka an idempotent producer with acks=all (a retried send is written once);
+        the embedded broker has no idempotence (leaderwatch.kafka.brokers)."""
+        if self.app.settings.broker_traits.idempotence:
+            return {"acks": "all", "enable_idempotence": True}
+        return super()._settings_extra()
 
     async def flush(self) -> None:
         """Every message given to send_soon() so far into aiokafka (however long the broker

@@ -33,6 +33,8 @@ class Worker(faust.Worker):
     def __init__(self, app, *services, **kwargs):
         settings = app.settings
         app.conf.datadir = claim_datadir(Path(settings.datadir) / settings.group_id / socket.gethostname())
+        if settings.static_membership:  # one member name per data dir: a restarted worker takes both back
+            app.conf.consumer_group_instance_id = f"{settings.group_id}-{Path(app.conf.datadir).name}"
         if not settings.web_port and app.conf.web_port == DEFAULT_WEB_PORT:  # no port set, nor --web-port
             # Faust warns of a change to a key already read; the only read is the check above, and
             # nothing has started that could hold the old value

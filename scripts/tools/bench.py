@@ -48,7 +48,7 @@ from pathlib import Path
 
 import orjson
 
-from leaderwatch.catchup import caught_up, topic_partitions
+from leaderwatch.kafka.reader import TopicReader
 from leaderwatch.ops.broker import embedded_broker, free_port, stop_process
 from leaderwatch.ops.workers import pipeline_done, worker_environment
 from leaderwatch.settings import Settings
@@ -244,25 +244,9 @@ async def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
 # ---------------------------------------------------------------- topics
 
 async def read_records(settings: Settings, topic: str) -> list:
-    """Every record of `topic` (key, value, timestamp), read to the fetch high-watermark."""
-    from aiokafka import AIOKafkaConsumer
-
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, enable_auto_commit=False, group_id=None,
-                                auto_offset_reset="earliest", fetch_max_bytes=64 * 1024 * 1024)
-    await consumer.start()
-    try:
-        partitions = await topic_partitions(consumer, topic, tries=3)
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        records, idle = [], 0
-        while idle < 3:
-            batches = await consumer.getmany(timeout_ms=500)
-            found = [r for rs in batches.values() for r in rs]
-            records += found
-            idle = idle + 1 if not found and await caught_up(consumer, partitions) else 0
-        return records
-    finally:
-        await consumer.stop()
+    """Every record of `topic` (key, value, timestamp), read to its end."""
+    async with TopicReader(settings, topic, wait_s=1.0, fetch_max_bytes=64 * 1024 * 1024) as reader:
+        return [record async for records in reader.batches(timeout_ms=500) for record in records]
 
 
 # ---------------------------------------------------------------- the bare baseline
@@ -395,7 +379,7 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
     os.sched_setaffinity(0, others)  # this process (the producer) and the broker it starts
     try:
         with embedded_broker(log_path=workdir / "broker.log") as broker:
-            settings = Settings(broker=broker, app_id=f"bench-{os.getpid()}", datadir=str(workdir / "data"),
+            settings = Settings(broker=broker, broker_kind="embedded", app_id=f"bench-{os.getpid()}", datadir=str(workdir / "data"),
                                 producer_max_batch_size=producer_batch_bytes, partitions=max(2, workers), clean_processes=clean_processes,
                                 store=store)
             settings = dataclasses.replace(settings, **(overrides or {}))

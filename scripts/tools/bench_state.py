@@ -58,7 +58,7 @@ async def bench(pages: int, store: str, leaders_used: int, days: int, overrides:
     workdir = Path(tempfile.mkdtemp(prefix="leaderwatch-bench-state-"))
     with embedded_broker(log_path=workdir / "broker.log") as broker:
         settings = Settings(broker=broker, app_id=f"bench-state-{os.getpid()}", datadir=str(workdir / "data"), store=store,
-                            stages=("mentions", "alert"), producer_max_batch_size=1)
+                            stages=("mentions", "alert"), broker_kind="embedded")
         settings = dataclasses.replace(settings, **overrides)
         (process, url), = start_workers(settings, [set(os.sched_getaffinity(0))], workdir)
         try:

@@ -332,7 +332,7 @@ async def run(args) -> dict:
         broker, proxy = stack.enter_context(broker_behind_proxy(work / "broker.log"))
         tag = os.urandom(4).hex()
         settings = Settings(app_id=f"lw-faults-{tag}", broker=broker, web_port=free_port(), datadir=str(work / "data"),
-                            store="rocksdb://", partitions=args.partitions, producer_max_batch_size=1,
+                            store="rocksdb://", partitions=args.partitions, broker_kind="embedded",
                             broker_session_timeout=args.session_timeout,
                             topic_raw=f"faults{tag}.pages.raw", topic_clean=f"faults{tag}.pages.clean",
                             topic_entities=f"faults{tag}.pages.entities", topic_alerts=f"faults{tag}.alerts",

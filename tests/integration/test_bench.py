@@ -4,7 +4,7 @@ import pytest
 
 from tools import bench
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.own_broker]
 
 
 async def test_a_small_backlog_run_takes_every_page_through_and_reports_its_pauses():

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 ENGINE, PROBLEM = engine_problem()
 # runs_alone: the other integration tests wait while it runs (tests/integration/conftest.py)
-pytestmark = [pytest.mark.integration, pytest.mark.runs_alone,
+pytestmark = [pytest.mark.integration, pytest.mark.runs_alone, pytest.mark.own_broker,
               pytest.mark.skipif(ENGINE is None, reason=f"container test: {PROBLEM}")]
 
 

@@ -143,21 +143,9 @@ async def test_sums_torn_by_a_crash_are_repaired_from_the_per_document_records(s
 
 
 async def read_changelog(settings, topic: str) -> list:
-    """Every record of a changelog topic, oldest first (the broker's end offsets are not trusted)."""
-    from aiokafka import AIOKafkaConsumer
+    """Every record of a changelog topic, oldest first, read to its end."""
+    from leaderwatch.kafka.reader import TopicReader
 
-    from leaderwatch.catchup import topic_partitions
-
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = await topic_partitions(consumer, topic)
-        assert partitions, f"no changelog topic {topic}"
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        records = []
-        while batches := await consumer.getmany(*partitions, timeout_ms=1500):
-            records += [record for batch in batches.values() for record in batch]
-        return records
-    finally:
-        await consumer.stop()
+    async with TopicReader(settings, topic) as reader:
+        assert reader.partitions, f"no changelog topic {topic}"
+        return [record async for records in reader.batches(timeout_ms=1500) for record in records]

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import AEB_DIR, PROJECT_DIR
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.own_broker]
 
 
 def run_tool(name: str, *args: str, timeout: float) -> dict:

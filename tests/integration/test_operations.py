@@ -98,6 +98,7 @@ async def test_health_metrics_and_cli_views(settings_factory, start_worker, tmp_
         follower.wait(timeout=15)
 
 
+@pytest.mark.own_broker
 async def test_broker_and_ingest_commands(tmp_path):
     """`leaderwatch broker --port P` serves Kafka; `leaderwatch ingest FILE --published D` fills pages.raw."""
     import dataclasses
@@ -111,7 +112,7 @@ async def test_broker_and_ingest_commands(tmp_path):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port("127.0.0.1", port)
-        settings = dataclasses.replace(Settings(), broker=f"kafka://127.0.0.1:{port}", topic_raw="cli.pages.raw")
+        settings = dataclasses.replace(Settings(), broker=f"kafka://127.0.0.1:{port}", broker_kind="embedded", topic_raw="cli.pages.raw")
         page = tmp_path / "note.txt"
         page.write_text("Sanae Takaichi spoke.")
         env = {**os.environ, **worker_environment(settings)}
@@ -220,6 +221,7 @@ async def test_json_logs_are_json_lines_only(settings_factory, start_worker, tmp
     assert any("web server http://" in r["message"] for r in records)
 
 
+@pytest.mark.own_broker
 def test_the_main_job_runs_end_to_end_and_leaves_nothing_running(tmp_path):
     """`leaderwatch demo` (what ./scripts/run runs): its own embedded broker and worker, the bundled
     sample pages through every stage, the table and the alerts printed, exit 0, no process left."""

@@ -11,7 +11,7 @@ from leaderwatch.cli.printing import fetch_json
 from leaderwatch.ops.workers import wait_until_done
 from leaderwatch.ops.ingest import publish_pages
 from leaderwatch.schemas import validator_for
-from tests.conftest import TAKAICHI_PAGE, read_all, table_from_entities
+from tests.conftest import TAKAICHI_PAGE, partition_counts, read_all, table_from_entities
 
 pytestmark = pytest.mark.integration
 
@@ -167,16 +167,8 @@ async def test_bad_records_on_every_stage_topic_are_dead_lettered_and_nothing_el
     alerts = await read_all(settings, settings.topic_alerts, expect=1)
     assert [a["kind"] for a in alerts] == ["engagement"]
     # the stateless stages' inputs had their own partition counts (LEADERWATCH_PARTITIONS_RAW/_CLEAN)
-    from aiokafka import AIOKafkaConsumer
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap)
-    await consumer.start()
-    try:
-        await consumer.topics()  # fresh metadata
-        counts = [len(consumer.partitions_for_topic(t) or ()) for t in
-                  (settings.topic_raw, settings.topic_clean, settings.topic_entities, settings.topic_mention_updates)]
-    finally:
-        await consumer.stop()
-    assert counts == [3, 4, 2, 2]
+    assert await partition_counts(settings, [settings.topic_raw, settings.topic_clean, settings.topic_entities,
+                                             settings.topic_mention_updates]) == [3, 4, 2, 2]
     for _ in range(100):  # the bad records are counted in too: wait for the good page itself
         if fetch_json(settings.web_url + f"/mentions/{TAKAICHI}/").get("docs") == 1:
             break

@@ -77,7 +77,7 @@ def test_docker_compose_config_accepts_the_file(tmp_path):
 
 def test_docker_compose_config_merges_the_embedded_broker_override(tmp_path):
     """docker-compose.yml + docker-compose.embedded.yml: the broker and the topic step from the leaderwatch
-    image, advertised as kafka:9092; every stage one record per producer batch (what the embedded broker needs)."""
+    image, advertised as kafka:9092; every stage told its broker is the embedded one (one record per producer batch, no idempotence)."""
     done = compose_config(tmp_path, COMPOSE, COMPOSE_EMBEDDED)
     import yaml
 
@@ -94,7 +94,7 @@ def test_docker_compose_config_merges_the_embedded_broker_override(tmp_path):
     assert services["topics"]["image"] == "leaderwatch:dev" and services["topics"]["entrypoint"][0] == "python"
     for stage in STAGE_SERVICES:
         env = services[stage]["environment"]
-        assert env["LEADERWATCH_PRODUCER_MAX_BATCH_SIZE"] == "1", stage
+        assert env["LEADERWATCH_BROKER_KIND"] == "embedded", stage
         assert env["LEADERWATCH_CONSUMER_FETCH_MAX_WAIT_MS"] == "20", stage
         assert env["LEADERWATCH_BROKER"] == "kafka://kafka:9092" and env["LEADERWATCH_STAGES"] == stage
         assert services[stage]["depends_on"]["topics"]["condition"] == "service_completed_successfully"

@@ -33,8 +33,8 @@ def test_kafka_security_reaches_both_clients(tmp_path):
 
     import faust
 
-    from leaderwatch.security import faust_credentials as broker_credentials
-    from leaderwatch.security import aiokafka_security as kafka_security
+    from leaderwatch.kafka.security import faust_credentials as broker_credentials
+    from leaderwatch.kafka.security import aiokafka_security as kafka_security
 
     ca_file = "/etc/ssl/certs/ca-certificates.crt"
     if not __import__("os").path.exists(ca_file):

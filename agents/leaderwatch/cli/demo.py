@@ -39,8 +39,7 @@ async def run_demo(settings, paths: list[str], follow: bool = False, published: 
     with (embedded_broker(log_path=workdir / "broker.log") if own_broker else contextlib.nullcontext(settings.broker)) as broker:
         settings = dataclasses.replace(settings, broker=broker, datadir=str(workdir / "data"),
                                        web_port=settings.web_port or free_port(),
-                                       # one record per batch: the embedded broker's end_offsets is then right
-                                       producer_max_batch_size=1 if own_broker else settings.producer_max_batch_size)
+                                       broker_kind="embedded" if own_broker else settings.broker_kind)
         print(f"broker {broker}{' (embedded)' if own_broker else ''}; worker web {settings.web_url}; logs in {workdir}")
         with worker_process(settings, workdir / "worker.log") as process:
             wait_until_ready(settings, process)

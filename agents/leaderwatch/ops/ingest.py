@@ -16,7 +16,7 @@ import orjson
 from leaderwatch.pipeline.clean import decode_bytes
 from leaderwatch.times import to_iso, utc_now_iso
 from leaderwatch.records import Rejected, encode
-from leaderwatch.security import aiokafka_security
+from leaderwatch.kafka.clients import new_producer
 
 PAGE_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz", ".txt", ".txt.gz")
 SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
@@ -94,11 +94,9 @@ async def publish_pages(settings, files: list[Path], published: str | None = Non
     """Send every file to pages.raw (key: its URL); returns how many were sent. A file that cannot
     be read, or whose envelope exceeds the producer's request limit, goes to pages.dead instead
     (stage "ingest", reason unreadable / too_large) and the rest go on."""
-    from aiokafka import AIOKafkaProducer
     from rich.progress import Progress
 
-    producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, max_request_size=settings.producer_max_request_size,
-                                compression_type=settings.compression_type, **aiokafka_security(settings))
+    producer = new_producer(settings)
     await producer.start()
     sent = 0
     try:

@@ -8,15 +8,13 @@ import orjson
 
 from leaderwatch.leaders.gazetteer import load_countries
 from leaderwatch.leaders.updates import records_from_csv
-from leaderwatch.security import aiokafka_security
+from leaderwatch.kafka.clients import new_producer
 
 
 async def publish_leader_updates(settings, path: str | Path) -> list[dict]:
     """Send each person of the CSV at `path` to settings.topic_leaders; returns the records sent."""
-    from aiokafka import AIOKafkaProducer
-
     records = records_from_csv(Path(path).read_text(encoding="utf-8"), load_countries())
-    producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, **aiokafka_security(settings))
+    producer = new_producer(settings)
     await producer.start()
     try:
         for record in records:

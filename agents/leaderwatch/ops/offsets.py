@@ -1,9 +1,9 @@
 """The first offset at or after a timestamp, right on any broker.
 
-offsets_for_times is asked first and its answer checked by reading the records around it; when
-the check fails (the embedded broker sometimes answers 0) a binary search reading one record at
-a time between the beginning offset and the fetch high-watermark (not end_offsets, also wrong
-there) finds it. Records out of timestamp order make the search land early, never late, when the
+On Apache Kafka offsets_for_times is asked and its answer checked by reading the records around
+it; where the check fails, and on the embedded broker (which answers 0 for every timestamp, so it
+is not asked), a binary search reading one record at a time between the beginning offset and the
+log end (leaderwatch.kafka.reader.log_end_offsets) finds it. Records out of timestamp order make the search land early, never late, when the
 caller starts SKEW_MS before the time it wants and filters every record it then reads.
 """
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import inspect
 import time
 from typing import Awaitable, Callable
+
+from leaderwatch.kafka.reader import log_end_offsets, topic_partitions
 
 SKEW_MS = 60_000  # search from this much earlier: records out of order by less (clock skew) are still found
 
@@ -90,17 +92,6 @@ class PartitionReader:
         return None if record is None else record.timestamp
 
 
-async def highwater(consumer, tp, begin: int, timeout: float = 15.0) -> int:
-    """The fetch high-watermark (end_offsets is wrong on the embedded broker for multi-record batches)."""
-    consumer.seek(tp, begin)
-    deadline = time.monotonic() + timeout
-    while consumer.highwater(tp) is None:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no fetch answer for {tp.topic}[{tp.partition}] within {timeout} s")
-        await consumer.getmany(tp, timeout_ms=300, max_records=1)
-    return consumer.highwater(tp)
-
-
 async def _broker_answers(consumer, partitions, target_ms: int) -> dict:
     """offsets_for_times for every partition: {tp: offset or None}; {} when the broker cannot answer."""
     try:
@@ -110,30 +101,23 @@ async def _broker_answers(consumer, partitions, target_ms: int) -> dict:
     return {tp: (None if answer is None else answer.offset) for tp, answer in found.items()}
 
 
-async def plan(consumer, topic: str, since_ms: int, skew_ms: int = SKEW_MS, skip: Callable = lambda record: False) -> dict:
+async def plan(consumer, topic: str, since_ms: int, traits, skew_ms: int = SKEW_MS, skip: Callable = lambda record: False) -> dict:
     """tp -> {begin, end, start, stop, by}: the offsets [start, stop) to scan in each partition.
 
     The scan runs to the high-watermark of now (not to --to: copies appended after the last original
     in range are still seen, and counted as skipped); its own copies land past it.
     """
-    from aiokafka import TopicPartition
-
-    partitions = []
-    for _ in range(20):
-        found = consumer.partitions_for_topic(topic)
-        if found:
-            partitions = [TopicPartition(topic, p) for p in sorted(found)]
-            break
-        await consumer._client.force_metadata_update()
+    partitions = await topic_partitions(consumer, [topic], wait_s=2.0)
     if not partitions:
         raise ValueError(f"topic {topic!r} does not exist on the broker")
     consumer.assign(partitions)
     begins = await consumer.beginning_offsets(partitions)
-    starts = await _broker_answers(consumer, partitions, since_ms - skew_ms)
+    # the embedded broker answers 0 for every timestamp: not asked there (the search finds them)
+    starts = await _broker_answers(consumer, partitions, since_ms - skew_ms) if traits.offsets_for_times else {}
+    ends = await log_end_offsets(consumer, partitions, traits)
     result = {}
     for tp in partitions:
-        begin = begins[tp]
-        end = await highwater(consumer, tp, begin)
+        begin, end = begins[tp], ends[tp]
         reader = PartitionReader(consumer, tp, end, skip)
         start, by = await locate(reader.timestamp_at, begin, end, since_ms - skew_ms, starts.get(tp), tp in starts)
         result[tp] = {"begin": begin, "end": end, "start": start, "stop": end, "by": by}

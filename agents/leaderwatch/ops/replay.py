@@ -104,7 +104,7 @@ async def replay_records(consumer, producer, offsets: dict, since_ms: int, until
             batches = await consumer.getmany(tp, timeout_ms=1000, max_records=500)
             records = [r for r in batches.get(tp, ()) if r.offset < stop]
             if not records:
-                if batches.get(tp):  # only records past stop
+                if batches.get(tp) or await consumer.position(tp) >= stop:  # past stop, or only transaction markers left
                     break
                 if time.monotonic() - last_data > idle_timeout:
                     raise TimeoutError(f"{tp.topic}[{tp.partition}]: nothing fetched at offset {position} for {idle_timeout} s")
@@ -184,10 +184,9 @@ async def run_replay(settings, stage: str = "clean", topic: str | None = None, s
                      skew_ms: int = SKEW_MS, web_urls: list[str] | None = None) -> dict:
     """Replay `stage`'s input topic over [since, until) (default: everything up to now); the summary as a dict.
     `web_urls`: the workers whose counters show the copies through the pipeline (default: settings.web_url)."""
-    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
     from rich.progress import Progress
 
-    from leaderwatch.security import aiokafka_security
+    from leaderwatch.kafka.clients import new_producer, new_reader_consumer
 
     topic = stage_topic(settings, stage, topic)
     start = parse_when(since, datetime.fromtimestamp(0, tz=timezone.utc))
@@ -198,14 +197,12 @@ async def run_replay(settings, stage: str = "clean", topic: str | None = None, s
     web_urls = list(web_urls or [settings.web_url])
     before = await fetch_progress_of(web_urls)
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest", **aiokafka_security(settings))
-    producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, max_request_size=settings.producer_max_request_size,
-                                compression_type=settings.compression_type, **aiokafka_security(settings))
+    consumer = new_reader_consumer(settings, fetch_max_wait_ms=500)
+    producer = new_producer(settings)
     await consumer.start()
     await producer.start()
     try:
-        offsets = await plan(consumer, topic, to_ms(start), skew_ms, skip=is_copy)
+        offsets = await plan(consumer, topic, to_ms(start), settings.broker_traits, skew_ms, skip=is_copy)
         with Progress(disable=not show_progress, transient=True) as progress:
             task = progress.add_task(f"replay {topic}", total=sum(s["stop"] - s["start"] for s in offsets.values()))
             counts = await replay_records(consumer, producer, offsets, to_ms(start), to_ms(end), replay_id,

@@ -14,11 +14,10 @@ import time
 
 import orjson
 
-from leaderwatch.catchup import caught_up, topic_partitions
+from leaderwatch.kafka.reader import TopicReader
 from leaderwatch.leaders.gazetteer import gazetteer_from
 from leaderwatch.pipeline.alerts import alert_key, engagement_alerts, load_rules, watch_alerts
 from leaderwatch.records import PageEntities, decode_record
-from leaderwatch.security import aiokafka_security
 from leaderwatch.stages.runner import Emit, StageContext, run_stage
 from leaderwatch.times import utc_now_iso
 
@@ -27,34 +26,14 @@ log = logging.getLogger(__name__)
 
 async def read_sent_alert_ids(settings, sent: set, ready: asyncio.Event) -> None:
     """The alert ids on the alerts topic (the last `alert_dedupe_tail` per partition) -> `sent`."""
-    from aiokafka import AIOKafkaConsumer
-
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest", fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
-                                **aiokafka_security(settings))
     started = time.monotonic()
-    await consumer.start()
     try:
-        partitions = await topic_partitions(consumer, settings.topic_alerts, tries=2)
-        if not partitions:
-            return
-        consumer.assign(partitions)
-        # end_offsets may answer short on the embedded broker: that only starts the read earlier
-        ends = await consumer.end_offsets(partitions)
-        for tp in partitions:
-            consumer.seek(tp, max(0, ends[tp] - settings.alert_dedupe_tail))
-        while True:
-            batches = await consumer.getmany(timeout_ms=200)
-            for records in batches.values():
-                for record in records:
-                    if record.value:
-                        sent.add(orjson.loads(record.value).get("alert_id"))
-            if await caught_up(consumer, partitions):
-                log.info("alert ids already sent, read in %.1f s: %d", time.monotonic() - started, len(sent))
-                return
+        async with TopicReader(settings, settings.topic_alerts, tail=settings.alert_dedupe_tail, wait_s=0.5) as reader:
+            async for records in reader.batches(timeout_ms=200):
+                sent.update(orjson.loads(record.value).get("alert_id") for record in records if record.value)
+        log.info("alert ids already sent, read in %.1f s: %d", time.monotonic() - started, len(sent))
     finally:
         ready.set()
-        await consumer.stop()
 
 
 def register(ctx: StageContext) -> None:

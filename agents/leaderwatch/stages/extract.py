@@ -13,13 +13,12 @@ import time
 
 import orjson
 
-from leaderwatch.catchup import caught_up, topic_partitions
+from leaderwatch.kafka.reader import TopicReader
 from leaderwatch.leaders.gazetteer import load_countries, load_rows
 from leaderwatch.leaders.matcher import LeaderMatcher
 from leaderwatch.leaders.updates import updated_gazetteer
 from leaderwatch.pipeline.extract import build_matcher, extract_page
 from leaderwatch.records import PageCleaned, decode_record
-from leaderwatch.security import aiokafka_security
 from leaderwatch.stages.runner import StageContext, run_stage
 
 log = logging.getLogger(__name__)
@@ -51,35 +50,24 @@ class LeaderBook:
 
 async def follow_leader_updates(settings, book: LeaderBook) -> None:
     """Read the leaders topic from its start (no consumer group), apply it, set book.ready once
-    caught up (fetch high-watermark), then apply each new update as it comes."""
-    from aiokafka import AIOKafkaConsumer
-
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest", fetch_max_wait_ms=LEADERS_FETCH_WAIT_MS,
-                                **aiokafka_security(settings))
+    caught up, then apply each new update as it comes."""
     started = time.monotonic()
-    await consumer.start()
     try:
         # the worker declares the topic at start; wait for it a little
-        partitions = await topic_partitions(consumer, settings.topic_leaders, tries=50, pause=0.2)
-        if not partitions:
-            log.warning("no topic %s: running without leader updates", settings.topic_leaders)
-            book.ready.set()
-            return
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        while True:
-            batches = await consumer.getmany(timeout_ms=500)
-            records = [orjson.loads(r.value) for rs in batches.values() for r in rs if r.value]
-            if records:
-                await asyncio.to_thread(book.apply, records)  # ~1-2 s of matcher building, off the event loop
-            if not book.ready.is_set():
-                if await caught_up(consumer, partitions):
+        async with TopicReader(settings, settings.topic_leaders, wait_s=10.0,
+                               fetch_max_wait_ms=LEADERS_FETCH_WAIT_MS) as reader:
+            if not reader.partitions:
+                log.warning("no topic %s: running without leader updates", settings.topic_leaders)
+                return
+            async for records in reader.batches(follow=True, timeout_ms=500):
+                updates = [orjson.loads(record.value) for record in records if record.value]
+                if updates:
+                    await asyncio.to_thread(book.apply, updates)  # ~1-2 s of matcher building, off the event loop
+                if reader.caught_up and not book.ready.is_set():
                     book.ready.set()
                     log.info("leader updates read in %.1f s: %d persons", time.monotonic() - started, len(book.updates))
     finally:
         book.ready.set()
-        await consumer.stop()
 
 
 def register(ctx: StageContext) -> None:

@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from leaderwatch.catchup import caught_up
+from leaderwatch.kafka.clients import new_admin
+from leaderwatch.kafka.reader import TopicReader
 from leaderwatch.times import shift_window
 
 log = logging.getLogger(__name__)
@@ -235,54 +236,32 @@ class LiveView:
                 await asyncio.sleep(2.0)
 
     async def _consume(self) -> None:
-        from aiokafka import AIOKafkaConsumer, TopicPartition
-
-        from leaderwatch.security import aiokafka_security
-
         started = time.monotonic()
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.broker_bootstrap, group_id=None,
-                                    enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=100,
-                                    **aiokafka_security(self.settings))
-        await consumer.start()
-        try:
-            partitions: list = []
-            while not self.stopping:  # the changelog topics appear once the worker has created them
-                await consumer._client.force_metadata_update()
-                found = {t: consumer.partitions_for_topic(t) for t in self.topics}
-                if all(found.values()):
-                    partitions = [TopicPartition(t, p) for t, ps in found.items() for p in sorted(ps)]
-                    break
-                await asyncio.sleep(0.5)
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            lag_task = asyncio.ensure_future(self._watch_lag(consumer))
+        # the changelog topics appear once the worker has created them: wait for every source
+        async with TopicReader(self.settings, self.topics, wait_s=float("inf"), fetch_max_wait_ms=100) as reader:
+            lag_task = asyncio.ensure_future(self._watch_lag(reader.consumer))
             try:
-                while not self.stopping:
-                    batches = await consumer.getmany(timeout_ms=200, max_records=5000)
-                    for tp, records in batches.items():
-                        for record in records:
-                            self.state.apply(tp.topic, record.key, record.value)
-                    if batches:
+                async for records in reader.batches(follow=True, timeout_ms=200, max_records=5000):
+                    if self.stopping:
+                        return
+                    for record in records:
+                        self.state.apply(record.topic, record.key, record.value)
+                    if records:
                         self.changed.set()
-                    if not self.caught_up and await caught_up(consumer, partitions):
+                    if reader.caught_up and not self.caught_up:
                         self.caught_up, self.caught_up_after = True, round(time.monotonic() - started, 2)
                         log.info("live view caught up after %.2f s (%d records)", self.caught_up_after, self.state.records)
                         self.changed.set()
             finally:
                 lag_task.cancel()
-        finally:
-            await consumer.stop()
 
     async def _watch_lag(self, consumer) -> None:
         """Every 5 s: per input topic, messages not yet committed by the stages' consumer group."""
         from aiokafka import TopicPartition
-        from aiokafka.admin import AIOKafkaAdminClient
-
-        from leaderwatch.security import aiokafka_security
 
         if not self.sources.inputs:
             return
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.broker_bootstrap, **aiokafka_security(self.settings))
+        admin = new_admin(self.settings)
         await admin.start()
         try:
             while not self.stopping:

@@ -1,0 +1,38 @@
+"""LEADERWATCH_BROKER_KIND decides every broker difference: batches, idempotence, transactions."""
+import pytest
+
+from leaderwatch.app import create_app
+from leaderwatch.kafka.clients import producer_options
+from leaderwatch.settings import Settings
+
+
+def test_on_apache_kafka_producers_batch_and_are_idempotent_with_acks_all():
+    settings = Settings.from_env({"LEADERWATCH_BROKER": "kafka://a:9092,b:9092"})
+    assert settings.broker_kind == "kafka" and settings.producer_batch_bytes == 16384
+    options = producer_options(settings)
+    assert options["acks"] == "all" and options["enable_idempotence"] is True and "max_batch_size" not in options
+    assert options["bootstrap_servers"] == "a:9092,b:9092"
+    app = create_app(settings)
+    assert app.conf.producer_max_batch_size == 16384
+    assert app.producer._settings_extra() == {"acks": "all", "enable_idempotence": True}
+
+
+def test_on_the_embedded_broker_one_record_per_batch_and_no_idempotence():
+    settings = Settings.from_env({"LEADERWATCH_BROKER_KIND": "embedded", "LEADERWATCH_PRODUCER_MAX_BATCH_SIZE": "65536"})
+    assert settings.producer_batch_bytes == 1
+    options = producer_options(settings)
+    assert options["max_batch_size"] == 1 and "enable_idempotence" not in options and "acks" not in options
+    app = create_app(settings)
+    assert app.conf.producer_max_batch_size == 1 and app.producer._settings_extra() == {}
+
+
+def test_kafka_only_features_are_refused_on_the_embedded_broker():
+    with pytest.raises(ValueError, match="BROKER_KIND"):
+        Settings(broker_kind="tansu")
+    with pytest.raises(ValueError, match="exactly_once needs Kafka transactions"):
+        Settings(broker_kind="embedded", processing_guarantee="exactly_once")
+    with pytest.raises(ValueError, match="STATIC_MEMBERSHIP"):
+        Settings(broker_kind="embedded", static_membership=True)
+    with pytest.raises(ValueError, match="PROCESSING_GUARANTEE"):
+        Settings(processing_guarantee="at_most_once")
+    assert create_app(Settings(processing_guarantee="exactly_once")).conf.processing_guarantee.value == "exactly_once"
