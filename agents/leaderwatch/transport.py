@@ -17,14 +17,42 @@ event's offset was committed while its table writes were still only in memory, a
 then lost them for good (tests/integration/test_crash.py).
 
 On Apache Kafka the producer is idempotent with acks=all (leaderwatch.kafka.brokers).
+
+Faust creates a stage's table changelog topics just before its consumer subscribes. Apache Kafka
+(KRaft) lists a topic in its metadata a moment after creating it: on the first start of
+docker-compose.yml the mentions worker joined its group ~0.25 s after creating its last two
+changelogs, the assignment left them out ("Ignoring missing topic"), and every update of those
+tables failed ("changelog topic ... has 0 partitions", dead-lettered) until the consumer's next
+metadata refresh, 5 minutes later. The consumer now subscribes once the metadata lists every topic.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
 
+from aiokafka.errors import KafkaError
 from faust.transport import producer as faust_producer
 from faust.transport.drivers import aiokafka as faust_aiokafka
+
+
+log = logging.getLogger(__name__)
+TOPICS_WAIT_SECONDS = 30.0
+
+
+async def wait_for_topics(client, topics: set[str], timeout: float = TOPICS_WAIT_SECONDS, interval: float = 0.2) -> set[str]:
+    """Until the broker's metadata lists every topic, at most `timeout` seconds: the topics still missing."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            cluster = await client.fetch_all_metadata()
+            missing = {topic for topic in topics if not cluster.partitions_for_topic(topic)}
+        except KafkaError:
+            missing = set(topics)
+        if not missing or time.monotonic() >= deadline:
+            return missing
+        await asyncio.sleep(interval)
 
 
 class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
@@ -33,6 +61,17 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         # read by AIOKafkaConsumer.start() when it builds its Fetcher (aiokafka 0.14)
         consumer._fetch_max_wait_ms = self.app.settings.consumer_fetch_max_wait_ms
         return consumer
+
+    async def subscribe(self, topics) -> None:
+        """Faust's subscribe, once the broker's metadata lists every topic (see the module's docstring)."""
+        topics = set(topics)
+        await self.call_thread(self._wait_for_topics, topics)
+        await super().subscribe(topics)
+
+    async def _wait_for_topics(self, topics: set[str]) -> None:
+        missing = await wait_for_topics(self._ensure_consumer()._client, topics)
+        if missing:
+            log.warning("subscribing although the broker's metadata still lacks %s", ", ".join(sorted(missing)))
 
 
 class Consumer(faust_aiokafka.Consumer):

@@ -29,3 +29,27 @@ async def test_flush_waits_for_the_message_being_handed_to_the_client():
         assert handed_over == [write]
     finally:
         await buffer.stop()
+
+
+async def test_the_consumer_subscribes_once_the_metadata_lists_every_topic():
+    """Apache Kafka lists a just-created changelog topic a moment later: subscribing before that left
+    the topic out of the assignment and its table unwritable for 5 minutes (docker-compose.yml)."""
+    from aiokafka.errors import KafkaConnectionError
+
+    from leaderwatch.transport import wait_for_topics
+
+    class Client:
+        calls = 0
+
+        async def fetch_all_metadata(self):
+            self.calls += 1
+            if self.calls == 1:
+                raise KafkaConnectionError()
+            known = {"pages.entities", "a-changelog"} | ({"b-changelog"} if self.calls >= 3 else set())
+            return types.SimpleNamespace(partitions_for_topic=lambda topic: {0, 1} if topic in known else None)
+
+    client = Client()
+    assert await wait_for_topics(client, {"pages.entities", "a-changelog", "b-changelog"}, interval=0.01) == set()
+    assert client.calls == 3
+    late = Client()
+    assert await wait_for_topics(late, {"never-created"}, timeout=0.05, interval=0.01) == {"never-created"}
