@@ -1,24 +1,27 @@
-"""The container test: build the image, run docker-compose.yml's topology on it for real, check it.
+"""The container test: build the image, run docker-compose.yml's topologies on it for real, check them.
 
-The topology is what `docker-compose -f docker-compose.yml -f docker-compose.embedded.yml config`
-resolves (the compose files themselves, so it cannot drift from them), started service by service
-with the engine's own commands (podman or docker: one container per service, the same environment,
-volumes, command, network alias, restart policy and stop grace period, in depends_on order). The
-broker is the image's own (`leaderwatch broker`): Apache Kafka's image cannot be pulled here.
+Two topologies, each what `docker-compose -f FILE... config` resolves (the compose files themselves, so
+it cannot drift from them), started service by service with the engine's own commands (podman or
+docker: one container per service, the same environment, volumes, command, network alias, restart
+policy and stop grace period, in depends_on order), never pulling:
 
-Steps (each timed): build; up (every stage's /health/ 200); ingest the samples from a container
-(`compose run clean ingest`); then the checks: mentions lists Takaichi and Kim Jong Un, the alerts
-topic holds their engagement alert, the mentions totals survive `restart` of its container (RocksDB
-on its volume), every process runs as uid 10001, `stop` exits 0 within the grace period; and the
-other commands in the image: `demo` on a read-only root file system, `--help`. The last line is
-JSON with the figures and each check's outcome.
+  apache-kafka  docker-compose.yml: Apache Kafka (where no registry answers, the local stand-in image
+                of the name it gives, tools.kafka_image), topic creation, every stage
+  embedded      docker-compose.yml + docker-compose.embedded.yml: the image's own broker
 
-    ./scripts/test-containers [--keep] [--engine podman|docker] [--project NAME]
+Steps (each timed): build; per topology (tools.container_checks): up (every stage's /health/ 200), on
+Apache Kafka the topics' retention and compaction and `extract` scaled to 2 replicas splitting its
+partitions; ingest the samples from a container; mentions lists Takaichi and Kim Jong Un, the alerts
+topic holds their engagement alert, the mentions totals survive `restart` of its container (RocksDB on
+its volume), every process of the image runs as uid 10001, `stop` ends each container cleanly within
+its grace period; then the other commands in the image: `demo` on a read-only root file system,
+`--help`. The last line is JSON with the figures and each check's outcome, per topology.
+
+    ./scripts/test-containers [--keep] [--engine podman|docker] [--project NAME] [--topology NAME]
 """
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import os
 import re
@@ -33,7 +36,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_FILES = ("docker-compose.yml", "docker-compose.embedded.yml")
+TOPOLOGIES = {"apache-kafka": ("docker-compose.yml",), "embedded": ("docker-compose.yml", "docker-compose.embedded.yml")}
 STAGES = ("clean", "extract", "mentions", "alert")
 SAMPLES = ROOT / "agents" / "leaderwatch" / "samples"
 TAKAICHI, KIM = "Q1705028", "Q56226"
@@ -140,25 +143,39 @@ def start_order(services: dict) -> list[str]:
     return order
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.start = time.monotonic()
+class Section:
+    """One part of the report (the build, or one topology): its timed steps, checks and figures, printed as they come."""
+
+    def __init__(self, start: float, name: str = "") -> None:
+        self.start, self.name = start, name
         self.steps: dict[str, float] = {}
+        self.checks: dict[str, bool] = {}
+        self.figures: dict[str, object] = {}
 
     def step(self, name: str, began: float, detail: str = "") -> float:
         took = time.monotonic() - began
         self.steps[name] = round(took, 1)
-        print(f"[{time.monotonic() - self.start:6.1f} s] {name}: {took:.1f} s{'  ' + detail if detail else ''}", flush=True)
+        label = f"{self.name}: {name}" if self.name else name
+        print(f"[{time.monotonic() - self.start:6.1f} s] {label}: {took:.1f} s{'  ' + detail if detail else ''}", flush=True)
         return took
+
+    def check(self, name: str, ok: bool, detail: str = "") -> None:
+        self.checks[name] = bool(ok)
+        print(f"  {'PASS' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}", flush=True)
+
+    def report(self) -> dict:
+        return {**self.figures, "steps": self.steps, "checks": self.checks}
 
 
 # ---------------------------------------------------------------- the topology
 
 class Topology:
-    """docker-compose.yml + docker-compose.embedded.yml, resolved by compose, run with the engine's commands."""
+    """The compose files `files`, resolved by compose, run with the engine's commands (`replicas`: scaled services)."""
 
-    def __init__(self, engine: str, project: str, image: str, mentions_port: int, workdir: Path) -> None:
+    def __init__(self, engine: str, project: str, image: str, mentions_port: int, workdir: Path, files: tuple[str, ...]) -> None:
         self.engine, self.project, self.image, self.mentions_port, self.workdir = engine, project, image, mentions_port, workdir
+        self.files = files
+        self.replicas: dict[str, int] = {}
         self.network = f"{project}_default"
         self.label = f"leaderwatch.container-test={project}"
         self.config = self.resolve()
@@ -172,12 +189,19 @@ class Topology:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADERWATCH_", "COMPOSE_", "DOCKER_"))}
         env.update(LEADERWATCH_IMAGE=self.image, LEADERWATCH_MENTIONS_PORT=str(self.mentions_port), COMPOSE_PROJECT_NAME=self.project)
         argv = [*compose_command(), "--project-directory", ROOT, "--env-file", self.workdir / "empty.env"]
-        for name in COMPOSE_FILES:
+        for name in self.files:
             argv += ["-f", ROOT / name]
         return yaml.safe_load(_run([*argv, "config"], env=env, check=True).stdout)
 
-    def container(self, service: str) -> str:
-        return f"{self.project}_{service}_1"
+    def container(self, service: str, index: int = 1) -> str:
+        return f"{self.project}_{service}_{index}"
+
+    def containers(self, service: str) -> list[str]:
+        return [self.container(service, i) for i in range(1, self.replicas.get(service, 1) + 1)]
+
+    def uses_app_image(self, service: str) -> bool:
+        """True for the services that run the leaderwatch image (not Apache Kafka's)."""
+        return self.services[service]["image"] == self.image
 
     def volume_arg(self, spec: str) -> str:
         source, _, rest = spec.partition(":")
@@ -202,7 +226,7 @@ class Topology:
 
     def run_args(self, service: str, name: str | None = None, detach: bool = True) -> list[str]:
         spec = self.services[service]
-        argv = [self.engine, "run", "--label", self.label, "--network", self.network]
+        argv = [self.engine, "run", "--pull", "never", "--label", self.label, "--network", self.network]
         argv += ["-d", "--name", name or self.container(service), "--network-alias", service] if detach else ["--rm"]
         if spec.get("hostname"):
             argv += ["--hostname", spec["hostname"]]
@@ -234,7 +258,7 @@ class Topology:
         for volume in self.config.get("volumes") or {}:
             _run([self.engine, "volume", "create", "--label", self.label, f"{self.project}_{volume}"], check=True)
 
-    def up(self, clock: Clock) -> None:
+    def up(self) -> None:
         for service in start_order(self.services):
             for dependency, condition in depends(self.services[service]).items():
                 if condition == "service_healthy":
@@ -244,6 +268,16 @@ class Topology:
                     if code != "0":
                         raise RuntimeError(f"{dependency} exited {code}: {self.logs(dependency)}")
             _run(self.run_args(service), check=True)
+
+    def scale(self, service: str, count: int) -> None:
+        """`compose up --scale SERVICE=COUNT`: more containers of the service, <project>_<service>_<n>."""
+        for index in range(self.replicas.get(service, 1) + 1, count + 1):
+            _run(self.run_args(service, name=self.container(service, index)), check=True)
+        self.replicas[service] = max(count, self.replicas.get(service, 1))
+
+    def ip(self, service: str, index: int = 1) -> str:
+        done = _run([self.engine, "inspect", "--format", "{{json .NetworkSettings.Networks}}", self.container(service, index)], check=True)
+        return (json.loads(done.stdout or "{}").get(self.network) or {}).get("IPAddress", "")
 
     def healthcheck(self, service: str) -> list[str]:
         """The service's healthcheck test (compose), else the image's HEALTHCHECK, as an exec argv."""
@@ -266,17 +300,17 @@ class Topology:
             time.sleep(0.5)
         raise RuntimeError(f"{service} not healthy within {timeout} s: {self.logs(service)}")
 
-    def exec(self, service: str, argv: list[str], timeout: float = 30) -> subprocess.CompletedProcess:
-        return _run([self.engine, "exec", self.container(service), *argv], timeout=timeout)
+    def exec(self, service: str, argv: list[str], timeout: float = 30, index: int = 1) -> subprocess.CompletedProcess:
+        return _run([self.engine, "exec", self.container(service, index), *argv], timeout=timeout)
 
-    def get(self, service: str, path: str, timeout: float = 10) -> tuple[int, object]:
+    def get(self, service: str, path: str, timeout: float = 10, index: int = 1) -> tuple[int, object]:
         """GET http://127.0.0.1:6066<path> inside the service's container: (status, JSON body or None)."""
         code = ("import json, sys, urllib.request, urllib.error\n"
                 "try:\n    r = urllib.request.urlopen('http://127.0.0.1:6066' + sys.argv[1], timeout=5); s, b = r.status, r.read()\n"
                 "except urllib.error.HTTPError as e:\n    s, b = e.code, e.read()\n"
                 "except OSError as e:\n    s, b = 0, b'null'\n"
                 "print(s); print(b.decode())")
-        done = self.exec(service, ["python", "-c", code, path], timeout=timeout)
+        done = self.exec(service, ["python", "-c", code, path], timeout=timeout, index=index)
         if done.returncode != 0:
             return 0, None
         status, _, body = done.stdout.partition("\n")
@@ -291,36 +325,35 @@ class Topology:
         image = argv.index(self.services[service]["image"])
         return _run([*argv[:image], *extra, *argv[image:], *args], timeout=timeout)
 
-    def logs(self, service: str, tail: int = 40) -> str:
-        done = _run([self.engine, "logs", "--tail", str(tail), self.container(service)])
+    def logs(self, service: str, tail: int = 40, index: int = 1) -> str:
+        done = _run([self.engine, "logs", "--tail", str(tail), self.container(service, index)])
         return (done.stdout + done.stderr)[-4000:]
 
-    def state(self, service: str) -> dict:
-        done = _run([self.engine, "inspect", "--format", "{{json .State}}", self.container(service)], check=True)
+    def state(self, service: str, index: int = 1) -> dict:
+        done = _run([self.engine, "inspect", "--format", "{{json .State}}", self.container(service, index)], check=True)
         return json.loads(done.stdout)
 
-    def down(self, keep_image: bool) -> None:
+    def down(self) -> None:
+        """Remove the containers, volumes and network of this project (not the images)."""
         listed = _run([self.engine, "ps", "-aq", "--filter", f"label={self.label}"]).stdout.split()
         if listed:
-            _run([self.engine, "rm", "-f", "-t", "0", *listed], timeout=120)
+            _run([self.engine, "rm", "-f", "-v", "-t", "0", *listed], timeout=120)  # -v: anonymous volumes too (the Kafka image declares one)
         volumes = _run([self.engine, "volume", "ls", "-q", "--filter", f"label={self.label}"]).stdout.split()
         if volumes:
             _run([self.engine, "volume", "rm", "-f", *volumes])
         _run([self.engine, "network", "rm", "-f", self.network])
-        if not keep_image:
-            _run([self.engine, "rmi", self.image])
 
 
 # ---------------------------------------------------------------- the checks
 
-def processes_uids(topology: Topology, service: str) -> dict[str, list[int]]:
+def processes_uids(topology: Topology, service: str, index: int = 1) -> dict[str, list[int]]:
     """{pid command: [real, effective, saved, fs uid]} of every process in the container."""
     code = ("import os\nfor p in os.listdir('/proc'):\n  if p.isdigit():\n    try:\n"
             "      s = open(f'/proc/{p}/status').read(); c = open(f'/proc/{p}/cmdline', 'rb').read().replace(b'\\0', b' ').replace(b'\\n', b' ')\n"
             "    except OSError:\n      continue\n"
             "    u = [l.split()[1:] for l in s.splitlines() if l.startswith('Uid:')][0]\n"
             "    print(p, ','.join(u), c.decode(errors='replace')[:80])")
-    done = topology.exec(service, ["python", "-c", code])
+    done = topology.exec(service, ["python", "-c", code], index=index)
     out = {}
     for line in done.stdout.splitlines():
         pid, uids, *command = line.split(" ", 2)
@@ -354,10 +387,60 @@ def poll(what, timeout: float, interval: float = 1.0):
     return None if not isinstance(last, Exception) else None
 
 
+def build_app_image(engine: str, image: str, workdir: Path, section: Section) -> None:
+    """Build the leaderwatch image from ./Dockerfile (never pulling with podman) and check what it keeps."""
+    began = time.monotonic()
+    build = [engine, "build", "-t", image, ROOT]
+    if Path(engine).name == "podman":  # no registry: the base image is local; the docker format keeps the HEALTHCHECK
+        build[2:2] = ["--pull=never", "--format", "docker"]
+    done = _run(build, timeout=900)
+    (workdir / "build.log").write_text(done.stdout + done.stderr)
+    if done.returncode != 0:
+        print((done.stdout + done.stderr)[-4000:])
+        raise RuntimeError("the image does not build")
+    size = int(_run([engine, "image", "inspect", "--format", "{{.Size}}", image], check=True).stdout.strip())
+    section.figures.update(build_seconds=round(section.step("build", began, f"{image}, {size / 1e6:.0f} MB"), 1), image_mb=round(size / 1e6))
+    warnings = [line for line in (done.stdout + done.stderr).splitlines() if re.search(r"\bwarn", line, re.I)]
+    section.check("build without warnings", not warnings, "; ".join(warnings)[:300])
+    healthcheck = json.loads(_run([engine, "image", "inspect", "--format", "{{json .Config.Healthcheck}}", image]).stdout or "null")
+    section.check("the image keeps its HEALTHCHECK", bool(healthcheck and "/health/" in " ".join(healthcheck.get("Test", []))))
+
+
+def kafka_image(engine: str, workdir: Path, section: Section) -> None:
+    """docker-compose.yml's Apache Kafka image: the engine's own copy if it has one (pulled), else the stand-in."""
+    from tools import kafka_image as stand_in
+
+    began = time.monotonic()
+    name = stand_in.compose_image()
+    if _run([engine, "image", "inspect", name]).returncode == 0 and stand_in.image_label(engine, name) is None:
+        section.figures["kafka_image"] = {"image": name, "stand_in": False}
+        section.step("kafka image", began, f"{name}, the engine's own")
+        return
+    found = stand_in.build_image(engine, log=workdir / "kafka-build.log")
+    section.figures["kafka_image"] = {**found, "stand_in": True}
+    section.step("kafka image", began, f"{name} stand-in, {found['mb']} MB, {'cached (same inputs)' if found['cached'] else 'built'}")
+
+
+def image_commands(engine: str, image: str, label: str, section: Section) -> None:
+    """`--help` lists every command; `demo` runs on a read-only root file system (only /tmp writable)."""
+    began = time.monotonic()
+    done = _run([engine, "run", "--rm", "--label", label, "--network", "none", image, "--help"], timeout=120)
+    commands = {"worker", "broker", "ingest", "backfill", "mentions", "alerts", "demo", "replay"}
+    listed = {line.split()[0] for line in done.stdout.splitlines() if line.startswith("  ") and line.split()}
+    section.check("`leaderwatch --help` lists every command", commands <= listed, ", ".join(sorted(commands - listed)) or "")
+    done = _run([engine, "run", "--rm", "--label", label, "--network", "none", "--read-only", "--tmpfs", "/tmp",
+                 image, "demo"], timeout=240)
+    section.step("demo", began, "`leaderwatch demo` on a read-only root file system")
+    section.check("`leaderwatch demo` runs in the image (read-only, HOME not writable)",
+                  done.returncode == 0 and "Sanae Takaichi" in done.stdout and "alerts)" in done.stdout,
+                  (done.stdout.strip().splitlines() or [""])[-1] if done.returncode == 0 else (done.stdout + done.stderr)[-600:])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engine", default=None, help="podman or docker (default: CONTAINER_ENGINE, else the first that runs)")
     parser.add_argument("--project", default=None, help="name prefix of the containers, network and volumes (default: unique)")
+    parser.add_argument("--topology", action="append", choices=list(TOPOLOGIES), help="run only this one (repeatable; default: both)")
     parser.add_argument("--keep", action="store_true", help="leave the containers, volumes and image for a look afterwards")
     parser.add_argument("--skip-ok", action="store_true", help="exit 0 (after printing why) where no engine can run")
     args = parser.parse_args(argv)
@@ -366,175 +449,61 @@ def main(argv: list[str] | None = None) -> int:
     if engine is None:
         print(f"container test skipped: {problem}", flush=True)
         return 0 if args.skip_ok else 77
+    from tools.container_checks import run_topology
+
     project = args.project or f"lwct{uuid.uuid4().hex[:8]}"
     image = f"localhost/leaderwatch:test-{project}"
-    podman = Path(engine).name == "podman"
-    clock = Clock()
-    checks: dict[str, bool] = {}
+    label = f"leaderwatch.container-test={project}"
+    start = time.monotonic()
+    main_section = Section(start)
+    sections: dict[str, Section] = {}
     figures: dict[str, object] = {"engine": _run([engine, "--version"]).stdout.strip(), "project": project}
-
-    def check(name: str, ok: bool, detail: str = "") -> None:
-        checks[name] = bool(ok)
-        print(f"  {'PASS' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}", flush=True)
-
     workdir = Path(tempfile.mkdtemp(prefix=f"{project}-"))
-    topology = None
+    kept = []
     try:
-        # ---- build
-        began = time.monotonic()
-        build = [engine, "build", "-t", image, ROOT]
-        if podman:  # no registry: the base image is local; the docker format keeps the HEALTHCHECK
-            build[2:2] = ["--pull=never", "--format", "docker"]
-        done = _run(build, timeout=900)
-        (workdir / "build.log").write_text(done.stdout + done.stderr)
-        if done.returncode != 0:
-            print((done.stdout + done.stderr)[-4000:])
-            raise RuntimeError("the image does not build")
-        size = int(_run([engine, "image", "inspect", "--format", "{{.Size}}", image], check=True).stdout.strip())
-        figures.update(build_seconds=round(clock.step("build", began, f"{image}, {size / 1e6:.0f} MB"), 1), image_mb=round(size / 1e6))
-        warnings = [line for line in (done.stdout + done.stderr).splitlines() if re.search(r"\bwarn", line, re.I)]
-        check("build without warnings", not warnings, "; ".join(warnings)[:300])
-        healthcheck = json.loads(_run([engine, "image", "inspect", "--format", "{{json .Config.Healthcheck}}", image]).stdout or "null")
-        check("the image keeps its HEALTHCHECK", bool(healthcheck and "/health/" in " ".join(healthcheck.get("Test", []))))
+        build_app_image(engine, image, workdir, main_section)
+        names = args.topology or list(TOPOLOGIES)
+        if "apache-kafka" in names:
+            kafka_image(engine, workdir, main_section)
+        for name in names:
+            section = sections[name] = Section(start, name)
+            section.figures["files"] = list(TOPOLOGIES[name])
+            topology = Topology(engine, f"{project}-{name}", image, free_port(), workdir, TOPOLOGIES[name])
+            try:
+                run_topology(topology, section, apache=name == "apache-kafka")
+            except Exception as exc:  # noqa: BLE001 - report, clean up, go on with the next topology
+                import traceback
 
-        # ---- up: network, volumes, every service in depends_on order, until every stage is healthy
-        topology = Topology(engine, project, image, free_port(), workdir)
-        began = time.monotonic()
-        topology.create_shared()
-        topology.up(clock)
-        clock.step("up (containers started)", began, ", ".join(start_order(topology.services)))
-        unhealthy = set(STAGES)
-        deadline = time.monotonic() + 120
-        while unhealthy and time.monotonic() < deadline:
-            unhealthy = {s for s in unhealthy if topology.get(s, "/health/")[0] != 200}
-            time.sleep(0.5 if unhealthy else 0)
-        figures["all_healthy_seconds"] = round(clock.step("all healthy", began, "every stage's /health/ 200 (from the first container)"), 1)
-        check("every stage's /health/ is 200", not unhealthy, f"not healthy: {sorted(unhealthy)}" if unhealthy else "clean extract mentions alert")
-        if unhealthy:
-            for service in sorted(unhealthy):
-                print(f"--- {service} log\n{topology.logs(service)}")
-            raise RuntimeError("the topology did not become healthy")
-
-        # ---- ingest the samples from a container, as `compose run --rm --no-deps -v samples:/pages:ro clean ingest /pages`
-        began = time.monotonic()
-        pages = len([p for p in SAMPLES.iterdir() if p.suffix in (".html", ".txt", ".gz")])
-        done = topology.cli("clean", "ingest", "/pages", extra=["-v", f"{SAMPLES}:/pages:ro"])
-        clock.step("ingest", began, (done.stdout.strip().splitlines() or [done.stderr[-300:]])[-1])
-        check("ingest from a container", done.returncode == 0 and f"sent {pages} pages" in done.stdout, f"{pages} sample pages")
-
-        def merged_progress():
-            found = collections.Counter()
-            for stage in STAGES:
-                found.update(topology.get(stage, "/progress/")[1] or {})
-            return found
-
-        from leaderwatch.ops.workers import pipeline_done
-
-        began = time.monotonic()
-        progress = poll(lambda: (lambda p: p if pipeline_done(p, pages) else None)(merged_progress()), timeout=120)
-        clock.step("pipeline done", began, "every page through every stage (/progress/ of the four workers)")
-        check("every page passes every stage", progress is not None, json.dumps(dict(progress or merged_progress()))[:400])
-
-        # ---- mentions: the host port compose publishes, and the CLI in a container
-        body = poll(lambda: (lambda b: b if {TAKAICHI, KIM} <= set(totals(b)) else None)(host_get(topology.mentions_port, "/mentions/?top=100")),
-                    timeout=30)
-        before = totals(body)
-        check("mentions lists Takaichi and Kim Jong Un", {TAKAICHI, KIM} <= set(before),
-              f"{len(before)} leaders on the host port {topology.mentions_port}; Takaichi {before.get(TAKAICHI)}, Kim {before.get(KIM)}")
-        done = topology.cli("mentions", "mentions", "--json", "--top", "100", extra=["-e", "LEADERWATCH_WEB_HOST=mentions"])
-        try:
-            via_cli = totals(json.loads(done.stdout))
-        except ValueError:
-            via_cli = {}
-        check("`leaderwatch mentions` in a container agrees", via_cli == before and bool(before), done.stderr[-300:] if done.returncode else "")
-
-        # ---- alerts: the engagement alert on the alerts topic
-        began = time.monotonic()
-
-        def engagement():
-            done = topology.cli("alert", "alerts", "--json", "--kind", "engagement")
-            for line in done.stdout.splitlines():
-                if line.startswith("{") and {TAKAICHI, KIM} <= {l["qid"] for l in json.loads(line)["leaders"]}:
-                    return json.loads(line)
-            return None
-
-        alert = poll(engagement, timeout=60, interval=2)
-        clock.step("alerts read", began, "`leaderwatch alerts --json --kind engagement` in a container")
-        check("the alerts topic has the Takaichi-Kim engagement alert", bool(alert), (alert or {}).get("alert_id", "none"))
-
-        # ---- uid 10001 everywhere (while everything runs)
-        running = [s for s in start_order(topology.services) if topology.state(s).get("Running")]
-        wrong = {}
-        for service in running:
-            found = processes_uids(topology, service)
-            wrong.update({f"{service}: {p}": u for p, u in found.items() if set(u) != {UID}})
-            if not found:
-                wrong[service] = ["no processes listed"]
-        check(f"every process runs as uid {UID}", not wrong, f"{len(running)} containers ({', '.join(running)})" if not wrong else str(wrong)[:400])
-
-        # ---- restart of the mentions container: RocksDB state on its volume, same totals after
-        slot = topology.exec("mentions", ["sh", "-c", "ls -d /app/var/*/*/ && find /app/var -name CURRENT | head -3"]).stdout.split()
-        began = time.monotonic()
-        grace = int(seconds(topology.services["mentions"].get("stop_grace_period", "10s")))
-        _run([engine, "restart", "-t", grace, topology.container("mentions")], timeout=grace + 60, check=True)
-        restarted = poll(lambda: topology.get("mentions", "/health/")[0] == 200, timeout=90, interval=0.5)
-        after_body = poll(lambda: (lambda b: b if totals(b) == before else None)(host_get(topology.mentions_port, "/mentions/?top=100")),
-                          timeout=30, interval=0.5)
-        clock.step("restart mentions", began, "until healthy with the same totals")
-        after = totals(after_body) if after_body else totals(host_get(topology.mentions_port, "/mentions/?top=100"))
-        slot_after = topology.exec("mentions", ["sh", "-c", "ls -d /app/var/*/*/ && find /app/var -name CURRENT | head -3"]).stdout.split()
-        check("RocksDB state survives `restart` of mentions", bool(restarted) and after == before and bool(slot) and slot_after == slot
-              and any(path.endswith("CURRENT") for path in slot),
-              f"totals {'equal' if after == before else f'{before} -> {after}'}; RocksDB in {slot[:1]}")
-
-        # ---- stop: reverse start order, each within its grace period, exit 0
-        began = time.monotonic()
-        stopped = {}
-        for service in reversed(start_order(topology.services)):
-            if not topology.state(service).get("Running"):
-                continue
-            grace = seconds(topology.services[service].get("stop_grace_period", "10s"))
-            t0 = time.monotonic()
-            _run([engine, "stop", "-t", int(grace), topology.container(service)], timeout=grace + 60)
-            took = time.monotonic() - t0
-            stopped[service] = (topology.state(service).get("ExitCode"), round(took, 1), grace)
-        clock.step("stop", began, " ".join(f"{s}={c}/{t}s" for s, (c, t, _) in stopped.items()))
-        bad = {s: v for s, v in stopped.items() if v[0] != 0 or v[1] >= v[2]}
-        check("`stop` exits 0 within the grace period", not bad and len(stopped) >= len(STAGES) + 1,
-              "; ".join(f"{s} exit {c} in {t} s (grace {g:.0f} s)" for s, (c, t, g) in stopped.items()))
-        figures["stop"] = {s: {"exit": c, "seconds": t} for s, (c, t, _) in stopped.items()}
-
-        # ---- the other commands in the image
-        began = time.monotonic()
-        done = _run([engine, "run", "--rm", "--label", topology.label, "--network", "none", image, "--help"], timeout=120)
-        commands = {"worker", "broker", "ingest", "backfill", "mentions", "alerts", "demo", "replay"}
-        listed = {line.split()[0] for line in done.stdout.splitlines() if line.startswith("  ") and line.split()}
-        check("`leaderwatch --help` lists every command", commands <= listed, ", ".join(sorted(commands - listed)) or "")
-        # demo: its own broker and worker in one container; the root file system read-only, only /tmp writable
-        done = _run([engine, "run", "--rm", "--label", topology.label, "--network", "none", "--read-only", "--tmpfs", "/tmp",
-                     image, "demo"], timeout=240)
-        clock.step("demo", began, "`leaderwatch demo` on a read-only root file system")
-        check("`leaderwatch demo` runs in the image (read-only, HOME not writable)",
-              done.returncode == 0 and "Sanae Takaichi" in done.stdout and "alerts)" in done.stdout,
-              (done.stdout.strip().splitlines() or [""])[-1] if done.returncode == 0 else (done.stdout + done.stderr)[-600:])
+                traceback.print_exc()
+                print(f"error ({name}): {exc}", flush=True)
+                section.checks["completed"] = False
+            finally:
+                if args.keep:
+                    kept.append(topology.label)
+                else:
+                    topology.down()
+        image_commands(engine, image, label, main_section)
     except Exception as exc:  # noqa: BLE001 - report, clean up, fail
         import traceback
 
         traceback.print_exc()
         print(f"error: {exc}", flush=True)
-        checks["completed"] = False
+        main_section.checks["completed"] = False
     finally:
-        if topology and not args.keep:
-            topology.down(keep_image=False)
-        elif not topology and not args.keep:
-            _run([engine, "rmi", image])
         if args.keep:
-            print(f"kept: containers/volumes labelled {topology.label if topology else project}, image {image}")
+            print(f"kept: containers/volumes labelled {', '.join(kept) or label}, image {image}")
+        else:
+            _run([engine, "rmi", image])
         shutil.rmtree(workdir, ignore_errors=True)
 
-    figures.update(total_seconds=round(time.monotonic() - clock.start, 1), steps=clock.steps, checks=checks)
-    ok = bool(checks) and all(checks.values())
-    print(f"container test {'passed' if ok else 'FAILED'}: {sum(checks.values())}/{len(checks)} checks in {figures['total_seconds']} s")
+    checks = dict(main_section.checks)
+    for name, section in sections.items():
+        checks.update({f"{name}: {check}": ok for check, ok in section.checks.items()})
+    figures.update(main_section.figures, total_seconds=round(time.monotonic() - start, 1), steps=main_section.steps,
+                   topologies={name: section.report() for name, section in sections.items()}, checks=checks)
+    ok = bool(checks) and all(checks.values()) and len(sections) == len(args.topology or TOPOLOGIES)
+    print(f"container test {'passed' if ok else 'FAILED'}: {sum(checks.values())}/{len(checks)} checks "
+          f"({', '.join(sections)}) in {figures['total_seconds']} s")
     print(json.dumps(figures))
     return 0 if ok else 1
 

@@ -125,6 +125,26 @@ def test_kafka_is_a_pinned_apache_kafka_in_kraft_mode(compose):
     assert "kafka-broker-api-versions.sh" in " ".join(kafka["healthcheck"]["test"])
 
 
+def test_the_kafka_tag_is_the_version_the_container_test_runs(compose):
+    """The stand-in image (scripts/kafka-broker/image) is Apache Kafka from Maven at kafka_cluster's version:
+    users pulling the real image get the Kafka the container test ran."""
+    from tools import kafka_cluster
+
+    assert compose["services"]["kafka"]["image"] == f"apache/kafka:{kafka_cluster.KAFKA_VERSION}"
+    assert re.search(rf"<kafka.version>{re.escape(kafka_cluster.KAFKA_VERSION)}</kafka.version>",
+                     (ROOT / "scripts" / "kafka-broker" / "pom.xml").read_text())
+
+
+def test_the_container_test_expects_what_create_topics_creates():
+    from tools.container_checks import expected_topics
+
+    found = expected_topics({"LEADERWATCH_PARTITIONS": "6", "LEADERWATCH_PARTITIONS_RAW": "12", "LEADERWATCH_TOPIC_ALERTS": "my-alerts"})
+    assert found["pages.raw"] == (12, {"retention.ms": "2592000000", "max.message.bytes": "4194304"})
+    assert found["pages.clean"][0] == 6 and found["my-alerts"] == (6, {"retention.ms": "31536000000"})
+    assert found["leaderwatch.leaders"] == (1, {"cleanup.policy": "compact"})
+    assert found["leaderwatch.mention-updates"] == (6, {}) and len(found) == 7
+
+
 def test_topics_service_runs_once_after_kafka_is_healthy(compose):
     topics = compose["services"]["topics"]
     assert topics["image"] == compose["services"]["kafka"]["image"]
