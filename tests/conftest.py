@@ -45,6 +45,8 @@ def aeb_html(page_id: str) -> str:
 BROKER_KIND = os.environ.get("LEADERWATCH_BROKER_KIND") or ("kafka" if os.environ.get("LEADERWATCH_BROKER") else "embedded")
 EMBEDDED = BROKER_KIND == "embedded"
 KAFKA_NODES = int(os.environ.get("LEADERWATCH_TEST_KAFKA_NODES") or 1)  # how many nodes the Kafka pass runs
+# the Kafka pass can run every worker with transactions: LEADERWATCH_PROCESSING_GUARANTEE=exactly_once
+PROCESSING_GUARANTEE = "at_least_once" if EMBEDDED else os.environ.get("LEADERWATCH_PROCESSING_GUARANTEE", "at_least_once")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -79,6 +81,7 @@ def settings_factory(broker_url, tmp_path):
             topic_entities=f"t{tag}.pages.entities", topic_alerts=f"t{tag}.alerts", topic_dead=f"t{tag}.pages.dead",
             topic_mention_updates=f"t{tag}.mention-updates", topic_leaders=f"t{tag}.leaders",
             broker_kind=BROKER_KIND, replicas=3 if KAFKA_NODES == 3 and not EMBEDDED else 1,
+            processing_guarantee=PROCESSING_GUARANTEE,
         )
         return dataclasses.replace(base, **overrides)
 

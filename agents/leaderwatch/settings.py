@@ -45,7 +45,8 @@ class Settings:
     # how long the broker may hold an empty fetch; the embedded broker holds a fetch naming several
     # topics (a worker's always does) the whole time even when records arrive, so this bounds each
     # hop's latency there (leaderwatch/transport.py, ./scripts/bench-broker)
-    consumer_fetch_max_wait_ms: int = 20
+    # 0 = the broker kind's: 20 ms on the embedded broker, 500 on Apache Kafka (kafka/brokers.py)
+    consumer_fetch_max_wait_ms: int = 0
     # bytes per producer batch; on the embedded broker always 1 (one record per batch), whatever
     # this says: it answers end_offsets with the last batch's base offset + 1, and Faust's table
     # recovery stops there (records later in a batch would be lost on restart)
@@ -145,6 +146,11 @@ class Settings:
     def broker_traits(self):
         """What the broker of LEADERWATCH_BROKER_KIND does right (leaderwatch.kafka.brokers.BrokerTraits)."""
         return broker_traits(self.broker_kind)
+
+    @property
+    def fetch_wait_ms(self) -> int:
+        """consumer_fetch_max_wait_ms, or the broker kind's when 0."""
+        return self.consumer_fetch_max_wait_ms or self.broker_traits.fetch_max_wait_ms
 
     @property
     def producer_batch_bytes(self) -> int:

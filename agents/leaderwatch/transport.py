@@ -6,8 +6,9 @@ waiting fetch as soon as a record arrives, so the value only bounds idle polls t
 broker (tansu) holds a fetch that names several topics, as a worker's does, for the whole wait
 even when a record arrives meanwhile (a one-topic fetch it ends: ./scripts/bench-broker), and every
 hop of the pipeline then waits ~390 ms (p50, measured: 1500 ms -> 388, 500 -> 135, 100 -> 21,
-20 -> 6). LEADERWATCH_CONSUMER_FETCH_MAX_WAIT_MS (default 20) sets it for both: on Kafka it only
-means an idle worker polls 50 times a second instead of once.
+20 -> 6). LEADERWATCH_CONSUMER_FETCH_MAX_WAIT_MS sets it; by default the broker kind's, 20 ms on
+the embedded broker and 500 on Apache Kafka, where a shorter wait would only make an idle worker
+poll more often (leaderwatch.kafka.brokers).
 
 Faust's producer flush (ProducerBuffer.flush_atmost) returns as soon as its buffer has not moved
 for 0.1 s, messages still in it, and never counts the message its task is handing to aiokafka;
@@ -59,7 +60,7 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport):
         consumer = super()._create_worker_consumer(transport)
         # read by AIOKafkaConsumer.start() when it builds its Fetcher (aiokafka 0.14)
-        consumer._fetch_max_wait_ms = self.app.settings.consumer_fetch_max_wait_ms
+        consumer._fetch_max_wait_ms = self.app.settings.fetch_wait_ms
         return consumer
 
     async def subscribe(self, topics) -> None:

@@ -15,6 +15,7 @@ def test_on_apache_kafka_producers_batch_and_are_idempotent_with_acks_all():
     app = create_app(settings)
     assert app.conf.producer_max_batch_size == 16384
     assert app.producer._settings_extra() == {"acks": "all", "enable_idempotence": True}
+    assert settings.fetch_wait_ms == 500  # Kafka answers a fetch when a record arrives: a long wait costs nothing
 
 
 def test_on_the_embedded_broker_one_record_per_batch_and_no_idempotence():
@@ -24,6 +25,8 @@ def test_on_the_embedded_broker_one_record_per_batch_and_no_idempotence():
     assert options["max_batch_size"] == 1 and "enable_idempotence" not in options and "acks" not in options
     app = create_app(settings)
     assert app.conf.producer_max_batch_size == 1 and app.producer._settings_extra() == {}
+    assert settings.fetch_wait_ms == 20  # it holds a fetch naming several topics for the whole wait
+    assert Settings(broker_kind="embedded", consumer_fetch_max_wait_ms=5).fetch_wait_ms == 5
 
 
 def test_kafka_only_features_are_refused_on_the_embedded_broker():

@@ -34,7 +34,7 @@ def new_reader_consumer(settings, **overrides):
     from aiokafka import AIOKafkaConsumer
 
     options = {"bootstrap_servers": settings.broker_bootstrap, "group_id": None, "enable_auto_commit": False,
-               "auto_offset_reset": "earliest", "fetch_max_wait_ms": settings.consumer_fetch_max_wait_ms,
+               "auto_offset_reset": "earliest", "fetch_max_wait_ms": settings.fetch_wait_ms,
                **aiokafka_security(settings)}
     return AIOKafkaConsumer(**{**options, **overrides})
 
