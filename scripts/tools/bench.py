@@ -1,4 +1,5 @@
-"""Whole-pipeline benchmark: N pages through every stage on the embedded broker, against a bare
+"""Whole-pipeline benchmark: N pages through every stage on the embedded broker (or with --kafka 1|3
+on Apache Kafka, a cluster the bench starts: tools.bench_kafka), against a bare
 `trafilatura.extract` loop over the same pages on one core, timed in the same run.
 
   corpus DIR (pages + truth.jsonl) -> N envelopes, the corpus cycled with fresh urls (each copy's
@@ -14,7 +15,8 @@
   phase 2  latency: pages sent one by one at half the measured capacity (or --latency-rate); per page, the record
            timestamp of pages.raw -> the last of its pages.entities record and its alerts; the
            pages at or above p99 are named, with their own clean CPU (clean_message timed on core 0
-           between the phases) and their raw -> clean hop
+           between the phases) and their raw -> clean hop; overhead: per page its latency less
+           the CPU every stage's core spent on it (tools.bench_overhead, timed with the clean CPU)
   bare     trafilatura.extract(html), default options, over the distinct pages on core 0: one
            round before each segment of phase 1 and one after it, the workers stopped (SIGSTOP)
            meanwhile, ~1.5 s at a time (in_short_pauses: a longer stop made a group rebalance);
@@ -49,9 +51,11 @@ from pathlib import Path
 import orjson
 
 from leaderwatch.kafka.reader import TopicReader
-from leaderwatch.ops.broker import embedded_broker, free_port, stop_process
+from leaderwatch.ops.broker import free_port, stop_process
 from leaderwatch.ops.workers import pipeline_done, worker_environment
 from leaderwatch.settings import Settings
+from tools.bench_kafka import bench_broker, broker_settings, default_batch_bytes
+from tools.bench_overhead import overhead, stage_cpu_ms
 from tools.evaluate import FETCHED_AT, corpus_pages, make_envelope, read_jsonl, token_f1
 
 REPO = Path(__file__).resolve().parents[2]  # tools run from the repository, never from an installed package
@@ -317,22 +321,18 @@ def paused_all_cores_round(pids: list[int], htmls: list[str]) -> float:
     return len(htmls) / sum(in_short_pauses(pids, htmls, lambda chunk: len(chunk) / bare_all_cores(chunk)))
 
 
-def clean_cpu_ms(templates: list[Template]) -> dict[str, float]:
-    """page_id -> CPU ms of the clean stage's core (clean_message) on that page, on core 0: what a
-    page's latency cannot go below, whatever the broker and the stages add. The first call also
-    builds what clean_message caches (the schema validator, the parser): warm it first."""
-    from leaderwatch.pipeline.clean import CleanOptions, clean_message
-    from leaderwatch.records import Rejected
-
-    options, spent = CleanOptions(), {}
+def stage_cpu(templates: list[Template]) -> dict[str, dict[str, float]]:
+    """page_id -> CPU ms of each stage's work on that page (tools.bench_overhead), on core 0: what
+    a page's latency cannot go below, whatever the broker and the stages add."""
     with on_first_core():
-        for template in templates:
-            value = fresh_copy(template, 0)[1]
-            start = time.process_time()
-            with contextlib.suppress(Rejected):
-                clean_message(value, options)
-            spent[template.page_id] = round((time.process_time() - start) * 1000, 1)
-    return spent
+        return stage_cpu_ms([(t.page_id, fresh_copy(t, 0)[1]) for t in templates])
+
+
+def paused_stage_cpu(pids: list[int], templates: list[Template]) -> dict[str, dict[str, float]]:
+    """stage_cpu over every corpus page, in short pauses of the workers; warmed first (the
+    schema validator, the parser, the matcher are built on the first call)."""
+    stage_cpu(templates[:1])
+    return {page: ms for part in in_short_pauses(pids, templates, stage_cpu) for page, ms in part.items()}
 
 
 def _bare_on(core: int, htmls: list[str], results) -> None:
@@ -364,9 +364,13 @@ def bare_all_cores(htmls: list[str]) -> float:
 # ---------------------------------------------------------------- the run
 
 async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clean_processes: int = 0,
-                compression: str | None = None, store: str = "memory://", producer_batch_bytes: int = 1,
+                compression: str | None = None, store: str = "memory://", producer_batch_bytes: int | None = None,
                 cores_each: int = 1, overrides: dict | None = None, rounds: int = 5, latency_rate: float | None = None,
-                backlog: bool = False) -> dict:
+                backlog: bool = False, kafka_nodes: int = 0) -> dict:
+    """The run on the embedded broker, or on a KafkaCluster of `kafka_nodes` (1 or 3) it starts;
+    producer_batch_bytes None: the broker's default (tools.bench_kafka.default_batch_bytes)."""
+    if producer_batch_bytes is None:
+        producer_batch_bytes = default_batch_bytes(kafka_nodes)
     all_cores = cores()  # the machine's, read before this process narrows its own affinity
     templates = load_templates(folder)
     htmls = [t.envelope["body"] for t in templates if not t.envelope["content_type"].startswith("text/plain")]
@@ -378,11 +382,11 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
     others = set(all_cores) - set().union(*masks) or set(all_cores)
     os.sched_setaffinity(0, others)  # this process (the producer) and the broker it starts
     try:
-        with embedded_broker(log_path=workdir / "broker.log") as broker:
-            settings = Settings(broker=broker, broker_kind="embedded", app_id=f"bench-{os.getpid()}", datadir=str(workdir / "data"),
+        with bench_broker(kafka_nodes, workdir) as broker:
+            settings = Settings(broker=broker.url, app_id=f"bench-{os.getpid()}", datadir=str(workdir / "data"),
                                 producer_max_batch_size=producer_batch_bytes, partitions=max(2, workers), clean_processes=clean_processes,
                                 store=store)
-            settings = dataclasses.replace(settings, **(overrides or {}))
+            settings = dataclasses.replace(settings, **{**broker_settings(kafka_nodes), **(overrides or {})})
             started = start_workers(settings, masks, workdir)
             try:
                 urls = [url for _, url in started]
@@ -390,7 +394,7 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
                 sampler = RssSampler([p.pid for p, _ in started])
                 sampler.start()
                 figures = await run_phases(settings, templates, pages, latency_pages, urls, sampler, bare_rates, htmls,
-                                           compression, rounds, latency_rate, backlog)
+                                           compression, rounds, latency_rate, backlog, broker.pids)
                 sampler.stopped.set()
             finally:
                 for process, _ in started:
@@ -405,7 +409,7 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
                                                                  .startswith("text/html")], bare_texts) if t.truth]
     bare = statistics.mean(bare_rates)
     return {
-        "pages": pages, "backlog": backlog, "workers": workers, "clean_processes": clean_processes, "compression": compression, "store": store,
+        "broker": broker.name, "replicas": settings.replicas, "pages": pages, "backlog": backlog, "workers": workers, "clean_processes": clean_processes, "compression": compression, "store": store,
         "producer_batch_bytes": producer_batch_bytes, "rounds": rounds, "cores_per_worker": cores_each, "settings": overrides or {},
         "pipeline_pages_per_s": round(figures["pipeline_pages_per_s"], 2),
         "bare_extract_pages_per_s": round(bare, 2),
@@ -429,7 +433,7 @@ async def bench(folder: Path, pages: int, workers: int, latency_pages: int, clea
 
 
 async def run_phases(settings, templates, pages, latency_pages, urls, sampler, bare_rates, htmls, compression=None,
-                     rounds: int = 5, latency_rate: float | None = None, backlog: bool = False) -> dict:
+                     rounds: int = 5, latency_rate: float | None = None, backlog: bool = False, brokers: list[int] = ()) -> dict:
     from aiokafka import AIOKafkaProducer
 
     producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, compression_type=compression, linger_ms=5,
@@ -439,7 +443,6 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
         # phase 1: throughput, in `rounds` segments with a bare round before each (the machine's
         # speed drifts up to 2x within minutes: pipeline and baseline take turns on the same core)
         pids = sampler.pids
-        brokers = [pid for pid in process_tree(os.getpid()) if "tansu" in Path(f"/proc/{pid}/comm").read_text()]
         seconds = worker_cpu = broker_cpu = bench_cpu = 0.0
         tenth, sent, progress = None, 0, {}
         all_cores_rates = []  # the machine's cores together, measured with each one-core round: its scaling drifts too
@@ -477,8 +480,8 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
         bare_rates.append(paused_bare_round(pids, htmls))
         all_cores_rates.append(paused_all_cores_round(pids, htmls))
         all_cores_rate = statistics.mean(all_cores_rates)
-        clean_cpu_ms(templates[:1])  # warm, once
-        clean_ms = {page: ms for part in in_short_pauses(pids, templates, clean_cpu_ms) for page, ms in part.items()}
+        stage_ms = paused_stage_cpu(pids, templates)
+        clean_ms = {page: ms["clean"] for page, ms in stage_ms.items()}
 
         # phase 2: latency at half capacity, sent without linger (the record timestamp is taken at
         # send: a producer's own batching wait is not the pipeline's)
@@ -549,6 +552,8 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
         "backlog_pauses_s": backlog_pauses,
         "latency_ms_p50": percentile(latencies, 0.5), "latency_ms_p99": percentile(latencies, 0.99),
         "latency_hops_ms_p50_p99": hop_ms, "latency_tail": tail,
+        # latency less the page's own CPU in the stages (tools.bench_overhead): what the broker and the machinery add
+        **overhead({u: done_at[u] - sent_at[u] for u in done_at}, page_of, stage_ms),
         "clean_cpu_ms_p50_p99_max": [percentile(list(clean_ms.values()), q) for q in (0.5, 0.99, 1.0)],
         "latency_pages": len(latencies), "latency_rate_pages_per_s": round(1 / interval, 2),
         "worker_rss_mb": round(rss_max, 1),
@@ -596,9 +601,12 @@ def main() -> None:
                         help="phase 1 reads a backlog: each segment is on pages.raw before its clock starts (sent while "
                              "the workers are stopped), as in a replay or a catch-up; the producer's CPU is then out of the figure")
     parser.add_argument("--store", default="memory://", help="the workers' table store (compose uses rocksdb://)")
-    parser.add_argument("--producer-batch-bytes", type=int, default=1,
-                        help="the workers' LEADERWATCH_PRODUCER_MAX_BATCH_SIZE (default 1, as ./scripts/run on the embedded "
-                             "broker; 16384 is the production default)")
+    parser.add_argument("--producer-batch-bytes", type=int, default=None,
+                        help="the workers' LEADERWATCH_PRODUCER_MAX_BATCH_SIZE (default 1 on the embedded broker, as "
+                             "./scripts/run; 16384, the production default, on --kafka)")
+    parser.add_argument("--kafka", type=int, choices=[1, 3], default=0, metavar="NODES",
+                        help="run on Apache Kafka, a cluster of 1 or 3 KRaft nodes the bench starts (3: replicas=3), "
+                             "instead of the embedded broker")
     args = parser.parse_args()
     types = {f.name: f.type for f in dataclasses.fields(Settings)}
     overrides = {}
@@ -609,8 +617,8 @@ def main() -> None:
         overrides[name] = int(value) if types[name] in (int, "int") else float(value) if types[name] in (float, "float") else value
     figures = asyncio.run(bench(args.corpus, args.pages, args.workers, args.latency_pages, args.clean_processes,
                                 args.compression, args.store, args.producer_batch_bytes, args.cores_per_worker, overrides,
-                                args.rounds, args.latency_rate, args.backlog))
-    print(f"{figures['pages']} pages of {figures['corpus']} through {figures['workers']} worker(s), all stages, embedded broker"
+                                args.rounds, args.latency_rate, args.backlog, args.kafka))
+    print(f"{figures['pages']} pages of {figures['corpus']} through {figures['workers']} worker(s), all stages, broker {figures['broker']}"
           + (f"; read as a backlog (each segment sent while the workers were stopped: {figures['backlog_pauses_s']} s)"
              if figures["backlog"] else ""))
     print(f"pipeline  {figures['pipeline_pages_per_s']:>8} pages/s   bare trafilatura.extract {figures['bare_extract_pages_per_s']} "
@@ -623,6 +631,8 @@ def main() -> None:
     print(f"tail      the pages at or above p99 (corpus page: latency / its own clean CPU ms): "
           + ", ".join(f"{t['page']}: {t['latency_ms']}/{t['clean_cpu_ms']}" for t in figures["latency_tail"])
           + f"; clean CPU per corpus page p50/p99/max {figures['clean_cpu_ms_p50_p99_max']} ms")
+    print(f"overhead  latency less the page's own stage CPU: p50 {figures['overhead_ms_p50']} ms, p99 {figures['overhead_ms_p99']} ms "
+          f"(stage CPU per corpus page p50/p99/max {figures['stage_cpu_ms_p50_p99_max']} ms; per stage p50 {figures['stage_cpu_ms_p50']})")
     print(f"CPU       phase 1 seconds {figures['phase1_cpu_s']} ({figures['pipeline_pages_per_cpu_s']} pages per worker-CPU-second, "
           f"bare {figures['bare_pages_per_cpu_s']}: CPU ratio {figures['cpu_ratio']}; with the broker's and producer's CPU "
           f"{figures['pipeline_pages_per_total_cpu_s']}: {figures['total_cpu_ratio']})")
