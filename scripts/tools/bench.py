@@ -55,7 +55,7 @@ from leaderwatch.ops.broker import free_port, stop_process
 from leaderwatch.ops.workers import pipeline_done, worker_environment
 from leaderwatch.settings import Settings
 from tools.bench_kafka import bench_broker, broker_settings, default_batch_bytes
-from tools.bench_overhead import overhead, stage_cpu_ms
+from tools.bench_overhead import cpu_wait_s, overhead, stage_cpu_ms
 from tools.evaluate import FETCHED_AT, corpus_pages, make_envelope, read_jsonl, token_f1
 
 REPO = Path(__file__).resolve().parents[2]  # tools run from the repository, never from an installed package
@@ -493,7 +493,7 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
         page_of: dict[str, str] = {}  # url -> the corpus page it copies
         interval = 1.0 / latency_rate if latency_rate else 2.0 / capacity
         base = pages // len(templates) + 1
-        next_send = time.monotonic()
+        next_send, waited = time.monotonic(), cpu_wait_s(pids)
         for i in range(latency_pages):
             url, value = fresh_copy(templates[i % len(templates)], base + i // len(templates))
             await asyncio.sleep(max(0.0, next_send - time.monotonic()))
@@ -502,6 +502,7 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
             page_of[url] = templates[i % len(templates)].page_id
             next_send += interval
         await wait_for(lambda: pipeline_done(progress_of(urls) or {}, pages + latency_pages), 600, "latency phase")
+        waited = cpu_wait_s(pids) - waited
         rss_max = max(max(s) for _, s in sampler.samples)
         pss_max = max(max(s) for s in sampler.pss)
     finally:
@@ -554,6 +555,8 @@ async def run_phases(settings, templates, pages, latency_pages, urls, sampler, b
         "latency_hops_ms_p50_p99": hop_ms, "latency_tail": tail,
         # latency less the page's own CPU in the stages (tools.bench_overhead): what the broker and the machinery add
         **overhead({u: done_at[u] - sent_at[u] for u in done_at}, page_of, stage_ms),
+        # the workers' wait for a core during phase 2, per page: other load on the machine, in the overhead
+        "latency_cpu_wait_ms_per_page": round(waited * 1000 / max(1, latency_pages), 1),
         "clean_cpu_ms_p50_p99_max": [percentile(list(clean_ms.values()), q) for q in (0.5, 0.99, 1.0)],
         "latency_pages": len(latencies), "latency_rate_pages_per_s": round(1 / interval, 2),
         "worker_rss_mb": round(rss_max, 1),
@@ -632,7 +635,8 @@ def main() -> None:
           + ", ".join(f"{t['page']}: {t['latency_ms']}/{t['clean_cpu_ms']}" for t in figures["latency_tail"])
           + f"; clean CPU per corpus page p50/p99/max {figures['clean_cpu_ms_p50_p99_max']} ms")
     print(f"overhead  latency less the page's own stage CPU: p50 {figures['overhead_ms_p50']} ms, p99 {figures['overhead_ms_p99']} ms "
-          f"(stage CPU per corpus page p50/p99/max {figures['stage_cpu_ms_p50_p99_max']} ms; per stage p50 {figures['stage_cpu_ms_p50']})")
+          f"(stage CPU per corpus page p50/p99/max {figures['stage_cpu_ms_p50_p99_max']} ms; per stage p50 {figures['stage_cpu_ms_p50']}; the workers waited "
+          f"{figures['latency_cpu_wait_ms_per_page']} ms a page for a core meanwhile)")
     print(f"CPU       phase 1 seconds {figures['phase1_cpu_s']} ({figures['pipeline_pages_per_cpu_s']} pages per worker-CPU-second, "
           f"bare {figures['bare_pages_per_cpu_s']}: CPU ratio {figures['cpu_ratio']}; with the broker's and producer's CPU "
           f"{figures['pipeline_pages_per_total_cpu_s']}: {figures['total_cpu_ratio']})")

@@ -10,6 +10,9 @@
                         its p50 and p99. What is left is every broker hop, fetch wait, commit and
                         flush, Faust's own per-event work, and the time a page queues behind other
                         pages in the worker's one loop
+  cpu_wait_s(pids)      how long the workers' threads have waited runnable for a core (the
+                        kernel's schedstat run_delay): the part of the overhead that is other
+                        load on the machine, not the pipeline (the bench reports it per page)
 
 Why measured here and not in the worker: no record carries a timing field, and a per-page timer
 in the stages would add a field to every topic's contract. The same functions run on the same
@@ -90,6 +93,26 @@ def overhead(latency_ms: dict[str, int], page_of: dict[str, str], cpu: dict[str,
         "stage_cpu_ms_p50_p99_max": [_ms(percentile(totals, q)) for q in (0.5, 0.99, 1.0)],
         "stage_cpu_ms_p50": {stage: _ms(percentile([c[stage] for c in cpu.values()], 0.5)) for stage in STAGES},
     }
+
+
+def cpu_wait_s(pids: list[int]) -> float:
+    """Seconds the threads of `pids` and their descendants have spent runnable but not running."""
+    from pathlib import Path
+
+    from tools.bench import process_tree
+
+    total = 0
+    for pid in (each for pid in pids for each in process_tree(pid)):
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                total += int((task / "schedstat").read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    return total / 1e9
 
 
 def _ms(value):
