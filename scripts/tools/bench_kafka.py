@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import shutil
 from pathlib import Path
 
 EMBEDDED_BATCH_BYTES = 1  # one record per batch: the embedded broker's end_offsets workaround (settings.py)
@@ -48,7 +49,7 @@ def broker_settings(kafka_nodes: int) -> dict:
 @contextlib.contextmanager
 def bench_broker(kafka_nodes: int, workdir: Path):
     """Start the run's broker under `workdir` (embedded when kafka_nodes is 0), yield a BenchBroker,
-    stop it after."""
+    stop it after (and delete Kafka's data: the embedded broker's is gone with it)."""
     if not kafka_nodes:
         from leaderwatch.ops.broker import embedded_broker
 
@@ -58,8 +59,13 @@ def bench_broker(kafka_nodes: int, workdir: Path):
         return
     from tools.kafka_cluster import KafkaCluster
 
-    with KafkaCluster(workdir / "kafka", nodes=kafka_nodes) as cluster:
-        yield BenchBroker(cluster.url, [p.pid for p in cluster.processes.values()], broker_name(kafka_nodes), kafka_nodes)
+    cluster = KafkaCluster(workdir / "kafka", nodes=kafka_nodes)
+    try:
+        with cluster:
+            yield BenchBroker(cluster.url, [p.pid for p in cluster.processes.values()], broker_name(kafka_nodes), kafka_nodes)
+    finally:  # the topics on disk (~1 GB after 20,000 pages); the nodes' logs stay beside the workers'
+        for node in range(1, kafka_nodes + 1):
+            shutil.rmtree(cluster.node_dir(node) / "data", ignore_errors=True)
 
 
 def _children() -> list[int]:
