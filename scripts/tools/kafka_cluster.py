@@ -143,10 +143,14 @@ class KafkaCluster:
                            check=True, capture_output=True)
 
     def cluster_id(self) -> str:
-        """A KRaft cluster id (22 characters of URL-safe base64, as StorageTool random-uuid makes)."""
+        """A KRaft cluster id (22 characters of URL-safe base64, as StorageTool random-uuid makes),
+        never starting with "-": StorageTool would read `-t -xyz` as an option and fail (1 id in 64;
+        Kafka's Uuid.randomUuid skips those for the same reason)."""
         import base64
 
-        return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        while (found := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"):
+            pass
+        return found
 
     def start(self, node: int | None = None, timeout: float = 90.0) -> None:
         """Start one node (or every node) and wait until it is ready."""
