@@ -1,6 +1,7 @@
-"""Crashes and outages, measured: pages through the pipeline on the embedded broker (RocksDB tables)
-while workers are SIGKILLed and restarted, a second worker is killed for good, and the workers are
-cut off the broker; then the tables and topics are checked against what was sent.
+"""Crashes and outages, measured: pages through the pipeline on the embedded broker, or on Apache
+Kafka (--kafka 1|3, RocksDB tables either way) while workers are SIGKILLed and restarted, a second
+worker is killed for good, brokers are SIGKILLed or frozen (Kafka), and the workers are cut off the
+broker; then the tables and topics are checked against what was sent.
 
   pages    the shared corpus ../shared/corpus/aeb cycled, each copy a new document (fresh url,
            and the page's canonical link given a ?copy=N so its doc_id is new too)
@@ -10,12 +11,22 @@ cut off the broker; then the tables and topics are checked against what was sent
   outage   every client reaches the broker through a TCP proxy here (the broker advertises the
            proxy's address); the proxy drops every connection and refuses new ones for --outage s;
            the last 10 pages are sent after it, so that the worker has work to resume on
+  --kafka N  Apache Kafka instead (tools/kafka_cluster.py, N = 1 or 3 nodes, in the run's temp dir);
+           each node has a CLIENT listener advertised at a proxy here (the outage cuts the clients
+           off, the nodes still reach each other); topics at replication 3 on 3 nodes, producer
+           batches of normal size (not the embedded broker's one record a batch), and broker faults
+           (tools/kafka_faults.py) after the worker kills: --broker-kills SIGKILLs, alternately the
+           leader of a partition in use and the active KRaft controller, each restarted after
+           3-6 s; then one broker (not the controller) SIGSTOPped for --broker-cutoff s: frozen,
+           it stops answering clients, followers and the quorum alike (a per-broker proxy would cut
+           the clients only: it would stay in the ISR and keep its leaderships, unreachable)
 
 Then: every page sent is on pages.entities or a dead letter (else lost); the live table equals
 "each document on pages.entities counted once" (more: double_counted, less: lost); no alert_id twice.
 A human summary, then ONE JSON object as the last line:
-{"pages", "kills", "outage_s", "lost", "double_counted", "duplicate_alerts", "dead_letters", "recovery_s_max", ...}
-Usage: ./scripts/faults [--pages 3000] [--kills 5] [--outage 25] [--seed 7] [--short]
+{"pages", "kills", "outage_s", "lost", "double_counted", "duplicate_alerts", "dead_letters", "recovery_s_max",
+ "broker_kills", "broker_kills_by_kind", ...}
+Usage: ./scripts/faults [--pages 3000] [--kills 5] [--outage 25] [--seed 7] [--short] [--kafka 1|3]
 """
 from __future__ import annotations
 
@@ -111,6 +122,21 @@ class Proxy:
         self.paused = False
 
 
+class Proxies:
+    """Several proxies paused and resumed as one: every broker of a cluster cut off at once."""
+
+    def __init__(self, proxies: list[Proxy]):
+        self.proxies = proxies
+
+    def pause(self):
+        for proxy in self.proxies:
+            proxy.pause()
+
+    def resume(self):
+        for proxy in self.proxies:
+            proxy.resume()
+
+
 @contextlib.contextmanager
 def broker_behind_proxy(log_path: Path):
     """tansu on a private port, advertising the proxy's address: every client goes through the proxy."""
@@ -126,6 +152,20 @@ def broker_behind_proxy(log_path: Path):
             yield f"kafka://127.0.0.1:{proxy.port}", proxy
         finally:
             stop_process(process, timeout=5)
+
+
+@contextlib.contextmanager
+def kafka_behind_proxies(work: Path, nodes: int):
+    """Apache Kafka, `nodes` nodes under `work`/kafka, each advertising its CLIENT listener at a
+    proxy: yields (the clients' broker URL, the proxies as one, the cluster)."""
+    from tools.kafka_cluster import KafkaCluster
+
+    proxies = [Proxy(0) for _ in range(nodes)]
+    cluster = KafkaCluster(work / "kafka", nodes, heap_mb=320, client_advertised=[p.port for p in proxies])
+    for proxy, port in zip(proxies, cluster.client_ports):
+        proxy.target_port = port
+    with cluster:
+        yield cluster.client_url, Proxies(proxies), cluster
 
 
 # ---------------------------------------------------------------- pages: the corpus cycled, each copy a new document
@@ -157,15 +197,19 @@ HELD_BACK = 10  # pages sent only once the outage is over, so that the worker ha
 
 
 async def feed(settings: Settings, pages, count: int, rate: float, hold: threading.Event, outage_over: threading.Event,
-               sent: list, failed: list) -> None:
+               sent: list, failed: list, durable: bool = False) -> None:
     """Send `count` page copies at `rate` per second; wait while `hold` is set (the outage), and send the
     last HELD_BACK only once `outage_over` is set: when every other page is in before the outage
-    ends (--short), they are what shows the worker working again after it."""
+    ends (--short), they are what shows the worker working again after it. `durable` (Apache
+    Kafka): acks=all and an idempotent producer (aiokafka's default is acks=1: a page the leader
+    acknowledged and lost in a broker kill would count as lost; the embedded broker has no
+    idempotent producer)."""
     from aiokafka import AIOKafkaProducer
 
     pending = []
+    durability = {"acks": "all", "enable_idempotence": True} if durable else {}
     producer = AIOKafkaProducer(bootstrap_servers=settings.broker_bootstrap, max_request_size=8 * 1024 * 1024,
-                                compression_type="gzip", linger_ms=20, request_timeout_ms=60_000)
+                                compression_type="gzip", linger_ms=20, request_timeout_ms=60_000, **durability)
     await producer.start()
     try:
         start = time.monotonic()
@@ -241,10 +285,32 @@ def wait_moving(settings, since: float, timeout: float = 180.0, then=None) -> fl
     raise TimeoutError("the worker did not move again")
 
 
-def faults(args, workers: Workers, proxy: Proxy, hold: threading.Event, outage_over: threading.Event, report: dict):
-    """The fault schedule (a thread): kills and restarts, the second worker, the outage; sets
+def broker_faults(args, cluster, settings, report: dict, rng: random.Random, kills: int, cutoff: bool) -> None:
+    """`kills` broker SIGKILLs (leader of a partition in use, active controller, alternately), then,
+    if `cutoff`, one broker frozen for --broker-cutoff s; each waits until the cluster is whole."""
+    from tools.kafka_faults import BrokerFaults, topic_names
+
+    faults_ = BrokerFaults(cluster, report, log, rng)
+    kinds = ["partition_leader", "controller"] if cluster.nodes > 1 else ["partition_leader"]
+    for _ in range(kills):
+        kind = kinds[report["broker_kills"] % len(kinds)]
+        down_s = rng.uniform(3, 6)
+        if kind == "controller":
+            faults_.kill_controller(down_s)
+        else:  # the pipeline's topics and the tables' changelogs (app id and topic prefix share the tag)
+            faults_.kill_leader(topic_names(cluster.bootstrap, settings.app_id.rsplit("-", 1)[-1]), down_s)
+        report["broker_kills"] += 1
+    if cutoff and args.broker_cutoff:
+        faults_.cut_off(args.broker_cutoff)
+
+
+def faults(args, workers: Workers, proxy: Proxy, hold: threading.Event, outage_over: threading.Event, report: dict,
+           cluster=None):
+    """The fault schedule (a thread): kills and restarts (on Kafka each followed by a broker kill
+    while any are due), the remaining broker faults, the second worker, the outage; sets
     `outage_over` once the outage has ended and the worker's count before any held-back page is read."""
     rng = random.Random(args.seed)
+    broker_kills_due = args.broker_kills if cluster else 0
     main, settings, started = workers.start()
     report["first_ready_s"] = round(time.monotonic() - started, 2)
     wait_processing(settings, started)
@@ -259,6 +325,11 @@ def faults(args, workers: Workers, proxy: Proxy, hold: threading.Event, outage_o
         recovery = wait_processing(settings, started)
         report["recovery_s"].append(recovery)
         log(f"kill {kill + 1}: restarted, processing again after {recovery} s")
+        if report["broker_kills"] < broker_kills_due:
+            time.sleep(rng.uniform(1, 3))
+            broker_faults(args, cluster, settings, report, rng, 1, cutoff=False)
+    if cluster:
+        broker_faults(args, cluster, settings, report, rng, broker_kills_due - report["broker_kills"], cutoff=True)
     if args.second_worker:
         second_settings = dataclasses.replace(settings, web_port=free_port())
         second, second_settings, started = workers.start(second_settings)
@@ -327,13 +398,18 @@ async def run(args) -> dict:
     pages = corpus_envelopes()
     log(f"{len(pages)} corpus pages ({sum(1 for _, links in pages if links)} with their own url), {args.pages} copies to send")
     work = Path(tempfile.mkdtemp(prefix="leaderwatch-faults-"))
-    report = {"pages": args.pages, "kills": 0, "outage_s": 0, "recovery_s": []}
+    report = {"pages": args.pages, "kills": 0, "outage_s": 0, "recovery_s": [], "broker_kills": 0}
     with contextlib.ExitStack() as stack:
-        broker, proxy = stack.enter_context(broker_behind_proxy(work / "broker.log"))
+        cluster = None
+        if args.kafka:
+            broker, proxy, cluster = stack.enter_context(kafka_behind_proxies(work, args.kafka))
+            log(f"Apache Kafka, {args.kafka} node(s): clients through {broker}, nodes on {cluster.bootstrap}")
+        else:
+            broker, proxy = stack.enter_context(broker_behind_proxy(work / "broker.log"))
         tag = os.urandom(4).hex()
         settings = Settings(app_id=f"lw-faults-{tag}", broker=broker, web_port=free_port(), datadir=str(work / "data"),
-                            store="rocksdb://", partitions=args.partitions, broker_kind="embedded",
-                            broker_session_timeout=args.session_timeout,
+                            store="rocksdb://", partitions=args.partitions, replicas=3 if args.kafka == 3 else 1,
+                            broker_kind="kafka" if args.kafka else "embedded", broker_session_timeout=args.session_timeout,
                             topic_raw=f"faults{tag}.pages.raw", topic_clean=f"faults{tag}.pages.clean",
                             topic_entities=f"faults{tag}.pages.entities", topic_alerts=f"faults{tag}.alerts",
                             topic_dead=f"faults{tag}.pages.dead", topic_mention_updates=f"faults{tag}.mention-updates")
@@ -345,7 +421,7 @@ async def run(args) -> dict:
 
         def guarded():
             try:
-                faults(args, workers, proxy, hold, outage_over, report)
+                faults(args, workers, proxy, hold, outage_over, report, cluster)
             except Exception as exc:  # reported, and the run checks what it has
                 errors.append(f"{type(exc).__name__}: {exc}")
                 log(f"fault schedule failed: {exc}")
@@ -358,7 +434,7 @@ async def run(args) -> dict:
             await asyncio.sleep(0.2)
         sent: list[str] = []
         send_failures: list[str] = []
-        await feed(settings, pages, args.pages, args.rate, hold, outage_over, sent, send_failures)
+        await feed(settings, pages, args.pages, args.rate, hold, outage_over, sent, send_failures, durable=bool(args.kafka))
         log(f"{len(sent)} pages sent")
         await asyncio.to_thread(controller.join)
         main, settings = report.pop("final_worker", (None, settings))
@@ -398,11 +474,16 @@ async def run(args) -> dict:
     mention_errors = sum(1 for q, v in expected.items() if table.get(q, (0, 0))[1] != v[1])
     ids = collections.Counter(a["alert_id"] for a in alerts)
     recoveries = report.pop("recovery_s")
+    broker_faults_done = report.get("broker_faults", [])
     result = {
         "pages": len(sent),
         "send_failures": len(send_failures),
         "kills": report["kills"],
         "outage_s": report["outage_s"],
+        "broker": f"kafka-{args.kafka}" if args.kafka else "embedded",
+        "broker_kills": report["broker_kills"],
+        "broker_kills_by_kind": dict(collections.Counter(f["kind"] for f in broker_faults_done if f["kind"] != "cut_off")),
+        "broker_cutoffs": sum(1 for f in broker_faults_done if f["kind"] == "cut_off"),
         "lost": len(missing) + short_docs,
         "double_counted": extra_docs,
         "duplicate_alerts": sum(n - 1 for n in ids.values()),
@@ -420,6 +501,7 @@ async def run(args) -> dict:
         "sums_repaired": progress.get("sums_repaired", 0),
         "final_worker_alive": final_alive,
         "errors": errors,
+        "broker_faults": broker_faults_done,
         "missing_diagnosis": diagnosis,
         "seed": args.seed,
         "seconds": round(time.monotonic() - started_run, 1),
@@ -436,7 +518,8 @@ async def run(args) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=3000)
-    parser.add_argument("--rate", type=float, default=20.0, help="pages sent per second")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="pages sent per second (20; --kafka 12, so that pages still come while brokers fail)")
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--kill-gap", type=float, nargs=2, default=(6.0, 15.0), help="seconds between kills (random in)")
     parser.add_argument("--outage", type=float, default=25.0)
@@ -447,12 +530,23 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--short", action="store_true", help="CI: 250 pages, one kill, one 5 s outage, no second worker, "
                                                              "4 s session timeout")
+    parser.add_argument("--kafka", type=int, choices=[0, 1, 3], default=0,
+                        help="Apache Kafka with this many nodes instead of the embedded broker (0)")
+    parser.add_argument("--broker-kills", type=int, default=4, help="--kafka: broker SIGKILLs")
+    parser.add_argument("--broker-cutoff", type=float, default=15.0, help="--kafka: seconds one broker is frozen (0: none)")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a timeout's SIGTERM still stops the workers and the broker
     if args.short:
         args.pages, args.kills, args.outage, args.second_worker = min(args.pages, 250), 1, 5.0, False
         args.kill_gap, args.settle_timeout, args.rate, args.session_timeout = (2.0, 4.0), 120.0, 30.0, 4.0
+        args.broker_kills, args.broker_cutoff = min(args.broker_kills, 2), min(args.broker_cutoff, 8.0)
+        if args.kafka:  # pages still coming while the brokers fail (~1 min of faults), not all in 8 s
+            args.rate = 3.0
+    if args.rate is None:
+        args.rate = 12.0 if args.kafka else 20.0
+    if args.kafka:  # Apache Kafka refuses a session under group.min.session.timeout.ms (6 s): InvalidSessionTimeoutError
+        args.session_timeout = max(args.session_timeout, 6.0)
     if not AEB_DIR.exists():
         print(f"faults: {AEB_DIR} not found (the shared corpus)", file=sys.stderr)
         return 2

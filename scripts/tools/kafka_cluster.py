@@ -55,18 +55,27 @@ def install(quiet: bool = True) -> Path:
     return lib
 
 
-def node_properties(node_id: int, port: int, voters: str, log_dir: Path, nodes: int) -> dict[str, str]:
-    """server.properties of one combined KRaft node; `voters` is "1@127.0.0.1:C1,2@...". """
+def node_properties(node_id: int, port: int, voters: str, log_dir: Path, nodes: int,
+                    client: tuple[int, int] | None = None) -> dict[str, str]:
+    """server.properties of one combined KRaft node; `voters` is "1@127.0.0.1:C1,2@...";
+    `client` = (port, advertised port): a CLIENT listener too, advertised elsewhere (a proxy)."""
     replication = "1" if nodes == 1 else "3"
+    listeners = f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://{voters.split(',')[node_id - 1].split('@')[1]}"
+    advertised = f"PLAINTEXT://127.0.0.1:{port}"
+    protocols = "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+    if client:
+        listeners += f",CLIENT://127.0.0.1:{client[0]}"
+        advertised += f",CLIENT://127.0.0.1:{client[1]}"
+        protocols += ",CLIENT:PLAINTEXT"
     props = {
         "process.roles": "broker,controller",
         "node.id": str(node_id),
         "controller.quorum.voters": voters,
-        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://{voters.split(',')[node_id - 1].split('@')[1]}",
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+        "listeners": listeners,
+        "advertised.listeners": advertised,
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "listener.security.protocol.map": protocols,
         "log.dirs": str(log_dir),
         "offsets.topic.replication.factor": replication,
         "offsets.topic.num.partitions": "3",
@@ -98,14 +107,23 @@ def node_properties(node_id: int, port: int, voters: str, log_dir: Path, nodes: 
 
 
 class KafkaCluster:
-    """`nodes` KRaft nodes under `workdir` (node-N/{server.properties,data,broker.log})."""
+    """`nodes` KRaft nodes under `workdir` (node-N/{server.properties,data,broker.log}).
 
-    def __init__(self, workdir: Path, nodes: int = 1, heap_mb: int = 384):
+    `client_advertised`: one port per node; each node then also listens on `client_ports[n]`
+    (listener CLIENT) and advertises that listener at the given port (a proxy in front of it:
+    tools/faults.py cuts the clients off while the nodes still reach each other on PLAINTEXT);
+    `client_url` is what clients bootstrap from then."""
+
+    def __init__(self, workdir: Path, nodes: int = 1, heap_mb: int = 384, client_advertised: list[int] | None = None):
         if nodes not in (1, 3):
             raise ValueError("nodes: 1 or 3")
+        if client_advertised is not None and len(client_advertised) != nodes:
+            raise ValueError("client_advertised: one port per node")
         self.workdir, self.nodes, self.heap_mb = Path(workdir), nodes, heap_mb
         self.lib = install()
         self.ports = [free_port() for _ in range(nodes)]
+        self.client_advertised = client_advertised
+        self.client_ports = [free_port() for _ in range(nodes)] if client_advertised else []
         controllers = [free_port() for _ in range(nodes)]
         self.voters = ",".join(f"{n + 1}@127.0.0.1:{controllers[n]}" for n in range(nodes))
         self.processes: dict[int, subprocess.Popen] = {}
@@ -126,6 +144,13 @@ class KafkaCluster:
         """The LEADERWATCH_BROKER value: kafka://host:port,host:port (Faust and aiokafka take both)."""
         return "kafka://" + self.bootstrap
 
+    @property
+    def client_url(self) -> str:
+        """The LEADERWATCH_BROKER value through the CLIENT listeners' advertised ports (else `url`)."""
+        if not self.client_advertised:
+            return self.url
+        return "kafka://" + ",".join(f"127.0.0.1:{port}" for port in self.client_advertised)
+
     def java(self, main: str, *args: str, heap_mb: int = 64) -> list[str]:
         return ["java", f"-Xmx{heap_mb}m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true",
                 f"-Dlog4j2.configurationFile={BROKER_DIR / 'log4j2.properties'}", "-cp", f"{self.lib}/*", main, *args]
@@ -136,7 +161,8 @@ class KafkaCluster:
         for node in range(1, self.nodes + 1):
             folder = self.node_dir(node)
             (folder / "data").mkdir(parents=True, exist_ok=True)
-            props = node_properties(node, self.ports[node - 1], self.voters, folder / "data", self.nodes)
+            client = (self.client_ports[node - 1], self.client_advertised[node - 1]) if self.client_advertised else None
+            props = node_properties(node, self.ports[node - 1], self.voters, folder / "data", self.nodes, client)
             (folder / "server.properties").write_text("".join(f"{k}={v}\n" for k, v in props.items()))
             subprocess.run(self.java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c",
                                      str(folder / "server.properties"), "--ignore-formatted"),

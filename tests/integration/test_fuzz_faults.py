@@ -1,5 +1,6 @@
 """scripts/fuzz and scripts/faults in their short modes, figures asserted (the long modes' figures
-are in the README). Each runs as its own process with its own embedded broker."""
+are in the README). Each runs as its own process with its own embedded broker, or its own
+Apache Kafka (three nodes, when java and mvn are here)."""
 from __future__ import annotations
 
 import os
@@ -47,4 +48,26 @@ def test_a_killed_worker_and_a_broker_outage_lose_nothing_and_count_nothing_twic
     assert report["duplicate_alerts"] == 0 and report["alerts"] > 0
     assert report["documents"] >= 240
     assert report["recovery_s_max"] is not None and report["recovery_s_max"] < 60
+    assert report["worker_survived_outage"] and report["final_worker_alive"] and not report["errors"]
+
+
+def _kafka_missing() -> str:
+    """Why Apache Kafka cannot run here ('' when it can): java and mvn (tools/kafka_cluster.py)."""
+    import shutil
+
+    return ", ".join(f"{tool} not found" for tool in ("java", "mvn") if not shutil.which(tool))
+
+
+@pytest.mark.skipif(not AEB_DIR.exists(), reason="../shared/corpus/aeb not present")
+@pytest.mark.skipif(bool(_kafka_missing()), reason=f"Apache Kafka needs java and mvn: {_kafka_missing()}")
+@pytest.mark.runs_alone  # three JVMs and a worker on two cores: ~2 min alone, timeouts beside three other tests
+def test_broker_kills_on_three_kafka_nodes_lose_nothing_and_count_nothing_twice():
+    report = run_tool("faults", "--short", "--kafka", "3", timeout=360)
+    assert report["broker"] == "kafka-3" and report["pages"] == 250 and report["send_failures"] == 0
+    assert report["broker_kills"] >= 2, report["broker_faults"]
+    assert report["broker_kills_by_kind"].get("partition_leader") and report["broker_kills_by_kind"].get("controller")
+    assert report["broker_cutoffs"] == 1 and report["kills"] == 1 and report["outage_s"] == 5
+    assert report["lost"] == 0, report.get("missing_diagnosis")
+    assert report["double_counted"] == 0 and report["mention_mismatches"] == 0
+    assert report["duplicate_alerts"] == 0 and report["alerts"] > 0
     assert report["worker_survived_outage"] and report["final_worker_alive"] and not report["errors"]
