@@ -365,26 +365,34 @@ async def read_values(settings: Settings, topic: str) -> list[dict]:
 
 
 async def diagnose(settings: Settings, missing: list[str]) -> dict:
-    """Where the missing pages are on pages.raw, and the clean group's committed offsets there."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    """Where the missing pages are on pages.raw and pages.clean (by url), the group's committed
+    offsets and the last offset read on each partition of both: a page on pages.raw below the
+    committed offset and not on pages.clean was skipped by the worker; above it, not yet read."""
+    from aiokafka import AIOKafkaConsumer
 
-    from leaderwatch.ops.follow import _partitions
+    from leaderwatch.catchup import topic_partitions
 
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, enable_auto_commit=False, group_id=settings.group_id)
     await consumer.start()
+    found: dict = {"missing": missing[:20]}
     try:
-        partitions = await _partitions(consumer, settings.topic_raw)
-        consumer.assign(partitions)
-        committed = {tp.partition: await consumer.committed(tp) for tp in partitions}
-        await consumer.seek_to_beginning(*partitions)
-        where, ends = {}, {}
-        while batches := await consumer.getmany(timeout_ms=2000):
-            for tp, records in batches.items():
-                for record in records:
-                    ends[tp.partition] = record.offset
-                    if record.key and record.key.decode() in missing:
-                        where[record.key.decode()] = (tp.partition, record.offset)
-        return {"committed": committed, "last_offsets": ends, "missing_at": dict(list(where.items())[:20])}
+        for topic in (settings.topic_raw, settings.topic_clean):
+            partitions = await topic_partitions(consumer, topic)
+            consumer.assign(partitions)
+            committed = {tp.partition: await consumer.committed(tp) for tp in partitions}
+            await consumer.seek_to_beginning(*partitions)
+            where, ends = {}, {}
+            while batches := await consumer.getmany(timeout_ms=2000):
+                for tp, records in batches.items():
+                    for record in records:
+                        ends[tp.partition] = record.offset
+                        with contextlib.suppress(Exception):
+                            url = orjson.loads(record.value).get("url")
+                            if url in missing:
+                                where.setdefault(url, []).append((tp.partition, record.offset))
+            name = topic.rsplit(".", 1)[-1]
+            found[name] = {"committed": committed, "last_offsets": ends, "missing_at": dict(list(where.items())[:20])}
+        return found
     finally:
         await consumer.stop()
 
@@ -439,20 +447,31 @@ async def run(args) -> dict:
         await asyncio.to_thread(controller.join)
         main, settings = report.pop("final_worker", (None, settings))
 
-        # settle: every page on pages.entities or dead, the table stable
-        deadline, stable, last = time.monotonic() + args.settle_timeout, 0, None
+        # settle: every page on pages.entities or dead, and the worker idle (its counters, the
+        # topics and the table unchanged) for three checks in a row. Not pipeline_done(): its
+        # counters are one process's, and what a worker sent to a partition another worker held
+        # (the second worker) was counted in by that one; main's "in" then stayed below its "out"
+        # for good and the check waited out --settle-timeout (the long runs that "never settled")
+        settle_started = time.monotonic()
+        deadline, stable, last, said = settle_started + args.settle_timeout, 0, None, settle_started
         entities, dead = [], []
         while time.monotonic() < deadline and stable < 3:
             await asyncio.sleep(2.0)
             entities = await read_values(settings, settings.topic_entities)
             dead = await read_values(settings, settings.topic_dead)
             done_urls = {e["url"] for e in entities} | {d.get("key") for d in dead}
+            waiting = sum(1 for url in sent if url not in done_urls)
             with contextlib.suppress(Exception):
                 progress = fetch_json(settings.web_url + "/progress/", timeout=5)
-                current = (len(entities), len(dead), live_table(settings))
-                complete = all(url in done_urls for url in sent) and pipeline_done(progress, 0)
-                stable = stable + 1 if complete and current == last else 0
+                counted = {k: v for k, v in progress.items() if k.endswith(("_in", "_out", "_sent", "_applied"))}
+                current = (len(entities), len(dead), live_table(settings), counted)
+                stable = stable + 1 if not waiting and current == last else 0
                 last = current
+                if time.monotonic() - said > 30:
+                    said = time.monotonic()
+                    log(f"settling {round(said - settle_started)} s: {waiting} pages not yet on pages.entities; "
+                        f"pipeline_done {pipeline_done(progress, 0)}; counters {counted}")
+        report["settle_s"] = round(time.monotonic() - settle_started, 1)
         table = live_table(settings)
         alerts = await read_values(settings, settings.topic_alerts)
         missing_now = [url for url in sent if url not in {e["url"] for e in entities} | {d.get("key") for d in dead}]
@@ -490,6 +509,7 @@ async def run(args) -> dict:
         "dead_letters": len(dead),
         "recovery_s_max": max(recoveries, default=None),
         "recovery_s": recoveries,
+        "settle_s": report.get("settle_s"),
         "second_worker_processed": report.get("second_worker_processed"),
         "outage_recovery_s": report.get("outage_recovery_s"),
         "worker_survived_outage": report.get("worker_survived_outage"),
