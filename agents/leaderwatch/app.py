@@ -16,12 +16,19 @@ from leaderwatch.settings import DEFAULT_WEB_PORT, Settings
 
 
 class App(faust.App):
-    """faust.App whose consumer takes its fetch wait from the settings (leaderwatch.transport)."""
+    """faust.App whose consumer takes its fetch wait from the settings (leaderwatch.transport) and
+    whose stream queues let a rebalance go on past the events they clear (leaderwatch.flow)."""
 
     def _new_transport(self):
         from leaderwatch.transport import Transport
 
         return Transport(self.conf.broker_consumer, self, loop=self.loop)
+
+    def FlowControlQueue(self, maxsize=None, *, clear_on_resume: bool = False):
+        """Faust's stream queue, whose cleared events do not hold a rebalance up (leaderwatch/flow.py)."""
+        from leaderwatch.flow import StreamQueue
+
+        return StreamQueue(maxsize=maxsize, flow_control=self.flow_control, clear_on_resume=clear_on_resume)
 
 
 def create_app(settings: Settings) -> App:

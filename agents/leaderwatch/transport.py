@@ -37,6 +37,8 @@ from aiokafka.errors import KafkaError
 from faust.transport import producer as faust_producer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
+from leaderwatch.flow import settle
+
 
 log = logging.getLogger(__name__)
 TOPICS_WAIT_SECONDS = 30.0
@@ -78,6 +80,13 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 class Consumer(faust_aiokafka.Consumer):
     def _new_consumer_thread(self) -> ConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    def _clean_unacked_messages(self) -> None:
+        """wait_empty's sweep (every second of a rebalance): messages whose only references left
+        are copies cleared from a stream queue are done, unacked (leaderwatch/flow.py)."""
+        for message in list(self._unacked_messages):
+            settle(message)
+        super()._clean_unacked_messages()
 
 
 class ProducerBuffer(faust_producer.ProducerBuffer):
