@@ -174,9 +174,10 @@ class KafkaCluster:
         Kafka's Uuid.randomUuid skips those for the same reason)."""
         import base64
 
-        while (found := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"):
-            pass
-        return found
+        while True:
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            if not cluster_id.startswith("-"):
+                return cluster_id
 
     def start(self, node: int | None = None, timeout: float = 90.0) -> None:
         """Start one node (or every node) and wait until it is ready."""

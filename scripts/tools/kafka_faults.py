@@ -185,9 +185,11 @@ class BrokerFaults:
         return fault
 
     def cut_off(self, seconds: float) -> dict:
-        """SIGSTOP one broker (any but the controller, at random) for `seconds`, then SIGCONT."""
+        """SIGSTOP one broker (any but the controller, at random; on one node that node) for
+        `seconds`, then SIGCONT."""
         controller, _ = self.controller()
-        node = self.rng.choice([n for n in range(1, self.cluster.nodes + 1) if n != controller])
+        nodes = list(range(1, self.cluster.nodes + 1))
+        node = self.rng.choice([n for n in nodes if n != controller] or nodes)
         self.log(f"broker fault: SIGSTOP node {node} for {seconds:.1f} s (cut off)")
         paused = time.monotonic()
         self.cluster.pause(node)
