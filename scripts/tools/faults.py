@@ -377,7 +377,10 @@ async def diagnose(settings: Settings, missing: list[str]) -> dict:
     found: dict = {"missing": missing[:20]}
     try:
         for topic in (settings.topic_raw, settings.topic_clean):
-            partitions = await topic_partitions(consumer, topic)
+            partitions = await topic_partitions(consumer, topic, tries=50, pause=0.2)
+            if not partitions:
+                found[topic.rsplit(".", 1)[-1]] = "no partitions in the metadata"
+                continue
             consumer.assign(partitions)
             committed = {tp.partition: await consumer.committed(tp) for tp in partitions}
             await consumer.seek_to_beginning(*partitions)
