@@ -370,14 +370,14 @@ async def diagnose(settings: Settings, missing: list[str]) -> dict:
     committed offset and not on pages.clean was skipped by the worker; above it, not yet read."""
     from aiokafka import AIOKafkaConsumer
 
-    from leaderwatch.catchup import topic_partitions
+    from leaderwatch.kafka.reader import topic_partitions
 
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker_bootstrap, enable_auto_commit=False, group_id=settings.group_id)
     await consumer.start()
     found: dict = {"missing": missing[:20]}
     try:
         for topic in (settings.topic_raw, settings.topic_clean):
-            partitions = await topic_partitions(consumer, topic, tries=50, pause=0.2)
+            partitions = await topic_partitions(consumer, [topic], wait_s=10.0)
             if not partitions:
                 found[topic.rsplit(".", 1)[-1]] = "no partitions in the metadata"
                 continue
