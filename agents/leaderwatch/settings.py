@@ -175,6 +175,18 @@ class Settings:
         return cls(**values)
 
     @classmethod
+    def overrides_from(cls, items: list[str]) -> dict:
+        """["field=value", ...] (the tools' --set) -> {field: parsed value}; ValueError on an unknown field."""
+        types = {f.name: f.type for f in dataclasses.fields(cls)}
+        overrides = {}
+        for item in items:
+            name, _, raw = item.partition("=")
+            if name not in types:
+                raise ValueError(f"--set {item}: no setting {name!r}")
+            overrides[name] = _parse(types[name], raw, name)
+        return overrides
+
+    @classmethod
     def env_names(cls) -> list[str]:
         """Every environment variable this object reads."""
         return [PREFIX + f.name.upper() for f in dataclasses.fields(cls)]

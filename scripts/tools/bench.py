@@ -611,13 +611,10 @@ def main() -> None:
                         help="run on Apache Kafka, a cluster of 1 or 3 KRaft nodes the bench starts (3: replicas=3), "
                              "instead of the embedded broker")
     args = parser.parse_args()
-    types = {f.name: f.type for f in dataclasses.fields(Settings)}
-    overrides = {}
-    for item in args.set:
-        name, _, value = item.partition("=")
-        if name not in types:
-            parser.error(f"--set {item}: no setting {name!r}")
-        overrides[name] = int(value) if types[name] in (int, "int") else float(value) if types[name] in (float, "float") else value
+    try:
+        overrides = Settings.overrides_from(args.set)
+    except ValueError as exc:
+        parser.error(str(exc))
     figures = asyncio.run(bench(args.corpus, args.pages, args.workers, args.latency_pages, args.clean_processes,
                                 args.compression, args.store, args.producer_batch_bytes, args.cores_per_worker, overrides,
                                 args.rounds, args.latency_rate, args.backlog, args.kafka))

@@ -409,7 +409,8 @@ async def run(args) -> dict:
     pages = corpus_envelopes()
     log(f"{len(pages)} corpus pages ({sum(1 for _, links in pages if links)} with their own url), {args.pages} copies to send")
     work = Path(tempfile.mkdtemp(prefix="leaderwatch-faults-"))
-    report = {"pages": args.pages, "kills": 0, "outage_s": 0, "recovery_s": [], "broker_kills": 0}
+    report = {"pages": args.pages, "kills": 0, "outage_s": 0, "recovery_s": [], "broker_kills": 0,
+              "settings": {name: str(value) for name, value in args.overrides.items()}}
     with contextlib.ExitStack() as stack:
         cluster = None
         if args.kafka:
@@ -424,6 +425,7 @@ async def run(args) -> dict:
                             topic_raw=f"faults{tag}.pages.raw", topic_clean=f"faults{tag}.pages.clean",
                             topic_entities=f"faults{tag}.pages.entities", topic_alerts=f"faults{tag}.alerts",
                             topic_dead=f"faults{tag}.pages.dead", topic_mention_updates=f"faults{tag}.mention-updates")
+        settings = dataclasses.replace(settings, **args.overrides)
         workers = Workers(settings, work, stack)
         hold, outage_over = threading.Event(), threading.Event()
         if not args.outage:
@@ -558,7 +560,13 @@ def main(argv=None) -> int:
     parser.add_argument("--broker-kills", type=int, default=4, help="--kafka: broker SIGKILLs")
     parser.add_argument("--broker-cutoff", type=float, default=15.0, help="--kafka: seconds one broker is frozen (0: none)")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="any other worker setting (a Settings field), e.g. --set static_membership=true")
     args = parser.parse_args(argv)
+    try:
+        args.overrides = Settings.overrides_from(args.set)
+    except ValueError as exc:
+        parser.error(str(exc))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a timeout's SIGTERM still stops the workers and the broker
     if args.short:
         args.pages, args.kills, args.outage, args.second_worker = min(args.pages, 250), 1, 5.0, False
