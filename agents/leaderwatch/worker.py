@@ -4,13 +4,15 @@ Faust's `worker` command instantiates app.conf.Worker, so whichever CLI starts a
 (`leaderwatch worker`, `leaderwatch -L uvloop worker`, `python -m leaderwatch worker`) gets
 these claims, and no other command takes them:
 - a data dir <datadir>/<group>/<host>-<n> held by an flock, so two workers of one app on one host
-  never share RocksDB files, and a restarted one takes its old dir back;
+  never share RocksDB files, and a restarted one takes its old dir back (and, on Apache Kafka,
+  its static group member name with it);
 - without LEADERWATCH_WEB_PORT, the first web port from 6066 up no other worker has claimed;
 - every LEADERWATCH_MALLOC_TRIM_SECONDS, the memory it has freed handed back to the system.
 """
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import socket
 import sys
 import tempfile
@@ -33,8 +35,8 @@ class Worker(faust.Worker):
     def __init__(self, app, *services, **kwargs):
         settings = app.settings
         app.conf.datadir = claim_datadir(Path(settings.datadir) / settings.group_id / socket.gethostname())
-        if settings.static_membership:  # one member name per data dir: a restarted worker takes both back
-            app.conf.consumer_group_instance_id = f"{settings.group_id}-{Path(app.conf.datadir).name}"
+        if settings.group_instance_id_wanted:  # one member name per data dir: a restarted worker takes both back
+            app.conf.consumer_group_instance_id = group_instance_id(settings.group_id, Path(app.conf.datadir))
         if not settings.web_port and app.conf.web_port == DEFAULT_WEB_PORT:  # no port set, nor --web-port
             # Faust warns of a change to a key already read; the only read is the check above, and
             # nothing has started that could hold the old value
@@ -65,6 +67,14 @@ class Worker(faust.Worker):
         while not self.should_stop:
             await self.sleep(interval)
             trim(0)
+
+
+def group_instance_id(group_id: str, datadir: Path) -> str:
+    """The static member name of the worker holding `datadir`: <group>-<host>-<n>-<digest of the
+    dir's path>, the same for a worker restarted on it, never the same for two dirs (two workers
+    of one group on one host with different LEADERWATCH_DATADIR both hold a <host>-0)."""
+    digest = hashlib.sha1(str(datadir.resolve()).encode()).hexdigest()[:8]
+    return f"{group_id}-{datadir.name}-{digest}"
 
 
 def _lock(path: Path):

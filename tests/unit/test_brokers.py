@@ -34,8 +34,17 @@ def test_kafka_only_features_are_refused_on_the_embedded_broker():
         Settings(broker_kind="tansu")
     with pytest.raises(ValueError, match="exactly_once needs Kafka transactions"):
         Settings(broker_kind="embedded", processing_guarantee="exactly_once")
-    with pytest.raises(ValueError, match="STATIC_MEMBERSHIP"):
-        Settings(broker_kind="embedded", static_membership=True)
+    assert Settings().group_instance_id_wanted and not Settings(broker_kind="embedded").group_instance_id_wanted
+    assert not Settings(static_membership=False).group_instance_id_wanted
     with pytest.raises(ValueError, match="PROCESSING_GUARANTEE"):
         Settings(processing_guarantee="at_most_once")
     assert create_app(Settings(processing_guarantee="exactly_once")).conf.processing_guarantee.value == "exactly_once"
+
+
+def test_static_member_names_follow_the_data_dir(tmp_path):
+    from leaderwatch.worker import group_instance_id
+
+    first, second = tmp_path / "a" / "g" / "host-0", tmp_path / "b" / "g" / "host-0"
+    assert group_instance_id("g", first) == group_instance_id("g", first)  # a restart takes it back
+    assert group_instance_id("g", first) != group_instance_id("g", second)  # same slot, other dir
+    assert group_instance_id("g", first).startswith("g-host-0-")

@@ -31,6 +31,7 @@ class BrokerTraits:
     idempotence: bool  # idempotent producers, acks=all, and transactions
     records_per_batch_max: int | None  # None: producers batch freely
     fetch_max_wait_ms: int  # consumers' longest wait of an empty fetch, unless the settings say
+    static_membership: bool  # group.instance.id honoured (not tried on the embedded broker: left off)
 
     @property
     def producer_max_batch_size(self) -> int | None:
@@ -39,9 +40,9 @@ class BrokerTraits:
 
 
 APACHE_KAFKA = BrokerTraits("kafka", end_offsets_exact=True, offsets_for_times=True, idempotence=True,
-                            records_per_batch_max=None, fetch_max_wait_ms=500)
+                            records_per_batch_max=None, fetch_max_wait_ms=500, static_membership=True)
 EMBEDDED = BrokerTraits("embedded", end_offsets_exact=False, offsets_for_times=False, idempotence=False,
-                        records_per_batch_max=1, fetch_max_wait_ms=20)
+                        records_per_batch_max=1, fetch_max_wait_ms=20, static_membership=False)
 
 
 def broker_traits(kind: str) -> BrokerTraits:
