@@ -2,7 +2,7 @@
 const { Kafka, logLevel } = require('kafkajs');
 const [broker, topic, expected] = process.argv.slice(2);
 (async () => {
-  const kafka = new Kafka({ brokers: [broker], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ brokers: broker.split(","), logLevel: logLevel.NOTHING });  // host:port[,host:port...]
   const consumer = kafka.consumer({ groupId: 'kjs-' + Date.now(), sessionTimeout: 10000, heartbeatInterval: 1000 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
