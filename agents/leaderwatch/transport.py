@@ -31,31 +31,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 
-from aiokafka.errors import KafkaError
 from faust.transport import producer as faust_producer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from leaderwatch.flow import settle
+from leaderwatch.kafka.reader import wait_for_topics
 
 
 log = logging.getLogger(__name__)
-TOPICS_WAIT_SECONDS = 30.0
-
-
-async def wait_for_topics(client, topics: set[str], timeout: float = TOPICS_WAIT_SECONDS, interval: float = 0.2) -> set[str]:
-    """Until the broker's metadata lists every topic, at most `timeout` seconds: the topics still missing."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            cluster = await client.fetch_all_metadata()
-            missing = {topic for topic in topics if not cluster.partitions_for_topic(topic)}
-        except KafkaError:
-            missing = set(topics)
-        if not missing or time.monotonic() >= deadline:
-            return missing
-        await asyncio.sleep(interval)
 
 
 class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):

@@ -17,23 +17,41 @@ from typing import AsyncIterator
 from leaderwatch.kafka.clients import new_reader_consumer
 
 
+TOPICS_WAIT_SECONDS = 30.0
+
+
+async def listed_topics(client, topics, timeout: float, interval: float = 0.2):
+    """(cluster metadata, the topics it does not list yet), asking the broker for every topic's
+    metadata until it lists them all or `timeout` s have passed. aiokafka's client keeps metadata
+    only for the topics it was asked about; a fresh answer for all is its one way to see new ones."""
+    from aiokafka.errors import KafkaError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        cluster = None
+        try:
+            cluster = await client.fetch_all_metadata()
+            missing = {topic for topic in topics if not cluster.partitions_for_topic(topic)}
+        except KafkaError:
+            missing = set(topics)
+        if not missing or time.monotonic() >= deadline:
+            return cluster, missing
+        await asyncio.sleep(interval)
+
+
+async def wait_for_topics(client, topics: set[str], timeout: float = TOPICS_WAIT_SECONDS, interval: float = 0.2) -> set[str]:
+    """Until the broker's metadata lists every topic, at most `timeout` seconds: the topics still missing."""
+    return (await listed_topics(client, topics, timeout, interval))[1]
+
+
 async def topic_partitions(consumer, topics: list[str], wait_s: float = 0.0) -> list:
     """The TopicPartitions of every topic in `topics`, once all exist (waiting up to `wait_s`); [] if not."""
     from aiokafka import TopicPartition
 
-    deadline = time.monotonic() + wait_s
-    while True:
-        found = {topic: consumer.partitions_for_topic(topic) for topic in topics}
-        if all(found.values()):
-            return [TopicPartition(topic, p) for topic in topics for p in sorted(found[topic])]
-        # aiokafka keeps metadata for the topics it was asked about: ask for all of them now (its only way)
-        await consumer._client.force_metadata_update()
-        if time.monotonic() >= deadline:
-            found = {topic: consumer.partitions_for_topic(topic) for topic in topics}
-            if all(found.values()):
-                continue
-            return []
-        await asyncio.sleep(0.2)
+    cluster, missing = await listed_topics(consumer._client, topics, wait_s)
+    if missing:
+        return []
+    return [TopicPartition(topic, p) for topic in topics for p in sorted(cluster.partitions_for_topic(topic))]
 
 
 def partition_end(consumer, tp, read_committed: bool = False) -> int | None:
